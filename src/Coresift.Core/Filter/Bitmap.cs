@@ -1,0 +1,109 @@
+using System.Numerics;
+
+namespace Coresift.Filter;
+
+/// <summary>A bitmap over pfns [BasePfn, BasePfn + Length), least-significant bit first as in kdump files.</summary>
+public sealed class Bitmap
+{
+    private readonly ulong[] _words;
+
+    /// <summary>The first pfn covered.</summary>
+    public ulong BasePfn { get; }
+
+    /// <summary>The number of pfns covered.</summary>
+    public ulong Length { get; }
+
+    /// <summary>Creates an all-clear bitmap.</summary>
+    public Bitmap(ulong basePfn, ulong length)
+    {
+        BasePfn = basePfn;
+        Length = length;
+        _words = new ulong[(length + 63) / 64];
+    }
+
+    /// <summary>The raw words (bit i of word w is pfn BasePfn + 64w + i).</summary>
+    public ReadOnlySpan<ulong> Words => _words;
+
+    /// <summary>True when pfn is set.</summary>
+    public bool Test(ulong pfn)
+    {
+        ulong i = pfn - BasePfn;
+        return i < Length && (_words[i >> 6] & (1UL << (int)(i & 63))) != 0;
+    }
+
+    /// <summary>Sets every pfn of [start, end) that lies inside the bitmap.</summary>
+    public void SetRange(ulong start, ulong end) => Apply(start, end, set: true);
+
+    /// <summary>Clears every pfn of [start, end) inside the bitmap; returns how many were set before.</summary>
+    public ulong ClearRange(ulong start, ulong end) => Apply(start, end, set: false);
+
+    /// <summary>Sets or clears a range word by word; returns the number of bits that changed.</summary>
+    private ulong Apply(ulong start, ulong end, bool set)
+    {
+        ulong lo = Math.Max(start, BasePfn) - BasePfn;
+        ulong hi = Math.Min(end, BasePfn + Length);
+        if (hi <= BasePfn)
+            return 0;
+        hi -= BasePfn;
+        ulong changed = 0;
+        while (lo < hi)
+        {
+            int bit = (int)(lo & 63);
+            int count = (int)Math.Min(64UL - (ulong)bit, hi - lo);
+            ulong mask = (count == 64 ? ulong.MaxValue : ((1UL << count) - 1)) << bit;
+            ref ulong w = ref _words[lo >> 6];
+            if (set)
+            {
+                changed += (ulong)BitOperations.PopCount(~w & mask);
+                w |= mask;
+            }
+            else
+            {
+                changed += (ulong)BitOperations.PopCount(w & mask);
+                w &= ~mask;
+            }
+            lo += (ulong)count;
+        }
+        return changed;
+    }
+
+    /// <summary>The number of set bits.</summary>
+    public ulong PopCount()
+    {
+        ulong n = 0;
+        foreach (ulong w in _words)
+            n += (ulong)BitOperations.PopCount(w);
+        return n;
+    }
+
+    /// <summary>Copies another bitmap of the same extent into this one.</summary>
+    public void CopyFrom(Bitmap other)
+    {
+        if (other.BasePfn != BasePfn || other.Length != Length)
+            throw new ArgumentException("bitmaps differ in extent", nameof(other));
+        other._words.CopyTo(_words, 0);
+    }
+
+    /// <summary>The next set pfn at or after pfn, or ulong.MaxValue.</summary>
+    public ulong NextSet(ulong pfn)
+    {
+        if (pfn < BasePfn)
+            pfn = BasePfn;
+        ulong i = pfn - BasePfn;
+        if (i >= Length)
+            return ulong.MaxValue;
+        ulong wi = i >> 6;
+        ulong w = _words[wi] & (ulong.MaxValue << (int)(i & 63));
+        while (true)
+        {
+            if (w != 0)
+            {
+                ulong found = (wi << 6) + (ulong)BitOperations.TrailingZeroCount(w);
+                return found < Length ? BasePfn + found : ulong.MaxValue;
+            }
+            if (++wi >= (ulong)_words.Length)
+                return ulong.MaxValue;
+            w = _words[wi];
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using Coresift.Kernel;
+
+namespace Coresift.Filter;
+
+/// <summary>Reads page structs and clears excluded pfns from a cycle's 2nd bitmap, counting each category.</summary>
+/// <remarks>A run that reaches past the cycle's end (a buddy block, a large folio) is carried into the next cycle.</remarks>
+public sealed class PageScanner
+{
+    private const int ChunkPages = 512;   // page structs read at once (32 KiB with 64-byte structs)
+
+    private readonly KernelModel _kernel;
+    private readonly PageClassifier _classifier;
+    private readonly DumpLevel _level;
+    private readonly DumpStats _stats;
+    private readonly byte[] _buffer;
+    private readonly int _structSize;
+    private ulong _carryStart, _carryEnd;
+    private PageClass _carryClass;
+
+    /// <summary>Pfns whose struct page could not be read (kept, as the safe choice).</summary>
+    public ulong UnreadableStructs { get; private set; }
+
+    /// <summary>The classifier in use (for its warnings).</summary>
+    public PageClassifier Classifier => _classifier;
+
+    /// <summary>Creates a scanner for one dump level over the kernel's mem_map.</summary>
+    public PageScanner(KernelModel kernel, DumpLevel level, DumpStats stats)
+    {
+        _kernel = kernel;
+        _classifier = new PageClassifier(kernel.Traits ?? throw new ArgumentException("no kernel traits", nameof(kernel)));
+        _level = level;
+        _stats = stats;
+        _structSize = kernel.Traits.PageStructSize;
+        _buffer = new byte[(ChunkPages + 1) * _structSize];
+    }
+
+    /// <summary>Scans pfns [start, end) and clears excluded ones from bitmap (which covers at least that range).</summary>
+    public void ScanCycle(Bitmap bitmap, ulong start, ulong end)
+    {
+        if (_carryEnd > _carryStart)
+        {
+            ulong s = Math.Max(_carryStart, start), e = Math.Min(_carryEnd, end);
+            if (e > s)
+                _stats.Add(_carryClass, bitmap.ClearRange(s, e));
+            _carryStart = Math.Max(_carryStart, end);
+        }
+        var memMap = _kernel.MemMap!;
+        foreach (var range in memMap.Ranges)
+        {
+            ulong lo = Math.Max(range.StartPfn, start), hi = Math.Min(range.EndPfn, end);
+            if (lo >= hi)
+                continue;
+            ScanRange(bitmap, range, lo, hi, end);
+        }
+    }
+
+    /// <summary>Scans the part [lo, hi) of one mem_map range.</summary>
+    private void ScanRange(Bitmap bitmap, MemMapRange range, ulong lo, ulong hi, ulong cycleEnd)
+    {
+        var mem = _kernel.AddressSpace!;
+        int size = _structSize;
+        ulong pfn = lo;
+        while (pfn < hi)
+        {
+            // Skip to the next pfn still dumpable; holes and already-excluded pfns need no struct page.
+            ulong next = bitmap.NextSet(pfn);
+            if (next >= hi)
+                break;
+            pfn = next;
+            int count = (int)Math.Min((ulong)ChunkPages, hi - pfn);
+            // One extra struct page lets a head at the chunk's end see its first tail page.
+            int withNext = pfn + (ulong)count < range.EndPfn ? count + 1 : count;
+            ulong vaddr = range.MemMapAddress + (pfn - range.StartPfn) * (ulong)size;
+            Span<byte> buf = _buffer.AsSpan(0, withNext * size);
+            bool chunkOk = mem.TryRead(vaddr, buf);
+            ulong chunkEnd = pfn + (ulong)count;
+            while (pfn < chunkEnd)
+            {
+                if (!bitmap.Test(pfn))
+                {
+                    pfn++;
+                    continue;
+                }
+                int i = (int)(pfn - (chunkEnd - (ulong)count));
+                ReadOnlySpan<byte> page, nextPage;
+                if (chunkOk)
+                {
+                    page = buf.Slice(i * size, size);
+                    nextPage = i + 1 < withNext ? buf.Slice((i + 1) * size, size) : default;
+                }
+                else if (!TryReadSingle(vaddr + (ulong)i * (ulong)size, pfn + 1 < range.EndPfn, out page, out nextPage))
+                {
+                    UnreadableStructs++;
+                    pfn++;
+                    continue;
+                }
+                _stats.PageStructsRead++;
+                var verdict = _classifier.Classify(pfn, page, nextPage, _level);
+                if (verdict.Class == PageClass.Keep)
+                {
+                    pfn++;
+                    continue;
+                }
+                ulong runEnd = pfn + verdict.Pages;
+                if (runEnd < pfn)
+                    runEnd = ulong.MaxValue;
+                ulong clearEnd = Math.Min(runEnd, cycleEnd);
+                _stats.Add(verdict.Class, bitmap.ClearRange(pfn, clearEnd));
+                if (runEnd > cycleEnd)
+                {
+                    _carryStart = cycleEnd;
+                    _carryEnd = runEnd;
+                    _carryClass = verdict.Class;
+                }
+                pfn = clearEnd;
+                if (pfn >= chunkEnd)
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Reads one struct page (and the next) when a whole chunk could not be read.</summary>
+    private bool TryReadSingle(ulong vaddr, bool wantNext, out ReadOnlySpan<byte> page, out ReadOnlySpan<byte> next)
+    {
+        var mem = _kernel.AddressSpace!;
+        int size = _structSize;
+        var buf = new byte[2 * size];
+        page = default;
+        next = default;
+        if (!mem.TryRead(vaddr, buf.AsSpan(0, size)))
+            return false;
+        page = buf.AsSpan(0, size);
+        if (wantNext && mem.TryRead(vaddr + (ulong)size, buf.AsSpan(size, size)))
+            next = buf.AsSpan(size, size);
+        return true;
+    }
+}

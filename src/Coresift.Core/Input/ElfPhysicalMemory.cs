@@ -1,0 +1,129 @@
+using Coresift.Common;
+
+namespace Coresift.Input;
+
+/// <summary>Physical memory of an ELF core, served from its PT_LOAD segments (binary search over a non-overlapping map).</summary>
+public sealed class ElfPhysicalMemory : IPhysicalMemory
+{
+    /// <summary>A non-overlapping piece of the map: [Start, End) comes from file offset FileOffset, zeros past FileEnd.</summary>
+    private readonly record struct Piece(ulong Start, ulong FileEnd, ulong End, long FileOffset);
+
+    private readonly VmcoreFile _file;
+    private readonly Piece[] _pieces;
+
+    /// <summary>The PT_LOAD ranges in file order (p_paddr of -1 skipped).</summary>
+    public IReadOnlyList<PhysicalRange> Segments { get; }
+
+    /// <summary>Builds the physical map of the core's PT_LOADs; earlier segments win where they overlap.</summary>
+    public ElfPhysicalMemory(VmcoreFile file, ElfCore core)
+    {
+        _file = file;
+        var segs = new List<PhysicalRange>();
+        var raw = new List<Piece>();
+        foreach (var ph in core.Loads)
+        {
+            if (ph.PhysicalAddress == ulong.MaxValue || ph.MemorySize == 0)
+                continue;
+            segs.Add(new PhysicalRange(ph.PhysicalAddress, ph.PhysicalAddress + ph.FileSize, ph.PhysicalAddress + ph.MemorySize));
+            raw.Add(new Piece(ph.PhysicalAddress, ph.PhysicalAddress + ph.FileSize, ph.PhysicalAddress + ph.MemorySize, (long)ph.Offset));
+        }
+        Segments = segs;
+        _pieces = Flatten(raw);
+    }
+
+    /// <summary>Cuts overlapping segments so each physical byte has one source: the earliest segment in file order.</summary>
+    private static Piece[] Flatten(List<Piece> input)
+    {
+        var result = new List<Piece>();
+        foreach (var p in input)
+        {
+            // Subtract every already-placed piece from p, keeping the uncovered parts.
+            var parts = new List<Piece> { p };
+            foreach (var q in result)
+            {
+                var next = new List<Piece>();
+                foreach (var r in parts)
+                {
+                    if (r.End <= q.Start || r.Start >= q.End)
+                    {
+                        next.Add(r);
+                        continue;
+                    }
+                    if (r.Start < q.Start)
+                        next.Add(Slice(r, r.Start, q.Start));
+                    if (r.End > q.End)
+                        next.Add(Slice(r, q.End, r.End));
+                }
+                parts = next;
+            }
+            result.AddRange(parts);
+        }
+        result.Sort((a, b) => a.Start.CompareTo(b.Start));
+        return result.ToArray();
+    }
+
+    /// <summary>The part [start, end) of a piece, with its file offset moved along.</summary>
+    private static Piece Slice(Piece p, ulong start, ulong end)
+    {
+        ulong fileEnd = Math.Clamp(p.FileEnd, start, end);
+        return new Piece(start, fileEnd, end, p.FileOffset + (long)(start - p.Start));
+    }
+
+    /// <summary>Index of the piece holding paddr, or -1.</summary>
+    private int Find(ulong paddr)
+    {
+        int lo = 0, hi = _pieces.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (_pieces[mid].End <= paddr)
+                lo = mid + 1;
+            else if (_pieces[mid].Start > paddr)
+                hi = mid - 1;
+            else
+                return mid;
+        }
+        return -1;
+    }
+
+    /// <inheritdoc />
+    public bool TryRead(ulong paddr, Span<byte> destination)
+    {
+        while (destination.Length > 0)
+        {
+            int i = Find(paddr);
+            if (i < 0)
+                return false;
+            Piece p = _pieces[i];
+            int n = (int)Math.Min((ulong)destination.Length, p.End - paddr);
+            Span<byte> chunk = destination[..n];
+            if (paddr < p.FileEnd)
+            {
+                int fromFile = (int)Math.Min((ulong)n, p.FileEnd - paddr);
+                _file.ReadExactly(p.FileOffset + (long)(paddr - p.Start), chunk[..fromFile]);
+                chunk[fromFile..].Clear();
+            }
+            else
+            {
+                chunk.Clear();
+            }
+            destination = destination[n..];
+            paddr += (ulong)n;
+        }
+        return true;
+    }
+
+    /// <inheritdoc />
+    public bool TryGetSpan(ulong paddr, int length, out ReadOnlySpan<byte> span)
+    {
+        int i = Find(paddr);
+        if (i >= 0)
+        {
+            Piece p = _pieces[i];
+            if (paddr + (ulong)length <= p.FileEnd)
+                return _file.TryGetSpan(p.FileOffset + (long)(paddr - p.Start), length, out span);
+        }
+        span = default;
+        return false;
+    }
+}

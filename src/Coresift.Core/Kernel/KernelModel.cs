@@ -1,0 +1,94 @@
+using System.Numerics;
+using Coresift.Common;
+using Coresift.Input;
+
+namespace Coresift.Kernel;
+
+/// <summary>The crashed kernel as coresift understands it: VMCOREINFO, page size, pfn extent, address space and mem_map.</summary>
+public sealed class KernelModel
+{
+    /// <summary>Page size of the dumped kernel.</summary>
+    public int PageSize { get; }
+
+    /// <summary>log2(PageSize).</summary>
+    public int PageShift { get; }
+
+    /// <summary>Highest backed pfn + 1.</summary>
+    public ulong MaxMapnr { get; }
+
+    /// <summary>VMCOREINFO, or null when the dump has none.</summary>
+    public VmcoreInfo? Info { get; }
+
+    /// <summary>Generation-dependent rules (null without VMCOREINFO).</summary>
+    public KernelTraits? Traits { get; }
+
+    /// <summary>Kernel virtual memory (null when not needed or not available).</summary>
+    public X86_64AddressSpace? AddressSpace { get; }
+
+    /// <summary>The page-struct map (null when not needed).</summary>
+    public MemMap? MemMap { get; }
+
+    /// <summary>Why the page structs could not be located at a level that did not need them, or null.</summary>
+    public string? Warning { get; private init; }
+
+    /// <summary>Physical memory of the dump.</summary>
+    public IPhysicalMemory Physical { get; }
+
+    private KernelModel(int pageSize, ulong maxMapnr, VmcoreInfo? info, KernelTraits? traits, X86_64AddressSpace? space, MemMap? memMap, IPhysicalMemory phys)
+    {
+        PageSize = pageSize;
+        PageShift = BitOperations.Log2((uint)pageSize);
+        MaxMapnr = maxMapnr;
+        Info = info;
+        Traits = traits;
+        AddressSpace = space;
+        MemMap = memMap;
+        Physical = phys;
+    }
+
+    /// <summary>Builds the model; page structs are located only when <paramref name="needPageStructs"/>.</summary>
+    public static KernelModel Build(DumpInput input, Limits limits, bool needPageStructs)
+    {
+        VmcoreInfo? info = input.VmcoreInfoBytes is { } bytes ? VmcoreInfo.Parse(bytes, limits) : null;
+        if (info is null && needPageStructs)
+            throw new BadInputException($"{input.File.Path} doesn't contain vmcoreinfo; dump levels above 1 need it (-x and -i are not supported yet)");
+        long pageSize = info?.PageSize ?? 4096;
+        ThrowHelper.Check(pageSize is >= 4096 and <= 65536 && BitOperations.IsPow2(pageSize), $"PAGESIZE={pageSize} is not a supported page size");
+        int shift = BitOperations.Log2((ulong)pageSize);
+
+        ulong maxEnd = 0;
+        foreach (var s in input.Memory.Segments)
+            maxEnd = Math.Max(maxEnd, s.MemEnd);
+        ulong maxMapnr = (maxEnd + (ulong)pageSize - 1) >> shift;
+        ThrowHelper.CheckLimit(maxMapnr, limits.MaxMapnr, "max_mapnr");
+
+        KernelTraits? traits = info is null ? null : KernelTraits.FromVmcoreInfo(info);
+        X86_64AddressSpace? space = null;
+        MemMap? memMap = null;
+        string? warning = null;
+        if (info is not null && traits is { CanScanPages: true })
+        {
+            try
+            {
+                ThrowHelper.Check(input.Elf.Machine == Input.ElfLayout.EmX86_64,
+                    $"page-struct filtering supports x86_64 dumps only (e_machine {input.Elf.Machine}); use -d 0 or -d 1");
+                space = X86_64AddressSpace.Create(input.Memory, info, input.Elf.Loads);
+                memMap = MemMap.Build(info, space, space.KernelSpaceStart, shift, maxMapnr, limits);
+                // Pfns past the last section with a mem_map have no struct page: max_mapnr ends there (mem=, device BARs).
+                maxMapnr = Math.Min(maxMapnr, memMap.EndPfn);
+            }
+            catch (BadInputException e) when (!needPageStructs)
+            {
+                // Dump levels 0 and 1 need no page structs: go on without them.
+                warning = e.Message;
+                space = null;
+                memMap = null;
+            }
+        }
+        else if (needPageStructs)
+        {
+            throw new BadInputException("VMCOREINFO lacks SIZE(page) or OFFSET(page.mapping), which this dump level needs");
+        }
+        return new KernelModel((int)pageSize, maxMapnr, info, traits, space, memMap, input.Memory) { Warning = warning };
+    }
+}

@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using Coresift.Common;
+
+namespace Coresift.Kernel;
+
+/// <summary>Struct pages for pfns [StartPfn, EndPfn) start at virtual address MemMapAddress.</summary>
+public readonly record struct MemMapRange(ulong StartPfn, ulong EndPfn, ulong MemMapAddress);
+
+/// <summary>The memory models a kernel may use for its page structs.</summary>
+public enum MemoryModel
+{
+    /// <summary>SPARSEMEM with a two-level root table (CONFIG_SPARSEMEM_EXTREME).</summary>
+    SparsemEmExtreme,
+    /// <summary>SPARSEMEM with one static array of sections.</summary>
+    SparsemEmStatic,
+    /// <summary>One mem_map array for all pfns.</summary>
+    Flatmem,
+}
+
+/// <summary>Maps pfns to the virtual addresses of their struct pages: SPARSEMEM (EXTREME, static, VMEMMAP) and FLATMEM.</summary>
+public sealed class MemMap
+{
+    // mem_section.section_mem_map low bits are flags (mmzone.h): PRESENT 0, HAS_MEM_MAP 1, ONLINE 2, EARLY 3,
+    // TAINT_ZONE_DEVICE 4, VMEMMAP_PREINIT 5. The encoded pointer is at least 64-byte aligned.
+    private const ulong SectionMarkedPresent = 1UL << 0;
+    private const ulong SectionMapMask = ~0x3fUL;
+
+    /// <summary>The contiguous mem_map ranges, in pfn order.</summary>
+    public IReadOnlyList<MemMapRange> Ranges { get; }
+
+    /// <summary>The model that was found.</summary>
+    public MemoryModel Model { get; }
+
+    /// <summary>Highest pfn + 1 with a struct page.</summary>
+    public ulong EndPfn => Ranges.Count == 0 ? 0 : Ranges[^1].EndPfn;
+
+    private MemMap(MemoryModel model, List<MemMapRange> ranges)
+    {
+        Model = model;
+        Ranges = ranges;
+    }
+
+    /// <summary>Finds the page structs of pfns [0, maxMapnr) from VMCOREINFO and kernel memory.</summary>
+    public static MemMap Build(VmcoreInfo info, IKernelMemory mem, ulong kernelSpaceStart, int pageShift, ulong maxMapnr, Limits limits)
+    {
+        long pageStruct = info.RequireSize("page");
+        if (info.Symbol("mem_section") is ulong memSection && info.Size("mem_section") is long sectionSize && info.Offset("mem_section.section_mem_map") is long mapOffset)
+            return BuildSparse(info, mem, kernelSpaceStart, pageShift, maxMapnr, limits, memSection, sectionSize, mapOffset, pageStruct);
+        if (info.Symbol("mem_map") is ulong memMapVar)
+        {
+            Span<byte> b = stackalloc byte[8];
+            ThrowHelper.Check(mem.TryRead(memMapVar, b), $"Can't read the mem_map pointer at 0x{memMapVar:x}");
+            ulong baseAddr = BinaryPrimitives.ReadUInt64LittleEndian(b);
+            ThrowHelper.Check(baseAddr >= kernelSpaceStart, $"mem_map=0x{baseAddr:x} is not a kernel address");
+            return new MemMap(MemoryModel.Flatmem, [new MemMapRange(0, maxMapnr, baseAddr)]);
+        }
+        throw new BadInputException("VMCOREINFO describes no memory model (no SYMBOL(mem_section) nor SYMBOL(mem_map))");
+    }
+
+    /// <summary>Decodes the SPARSEMEM section table (EXTREME or static), trying the root pointer once more for EXTREME v2.</summary>
+    private static MemMap BuildSparse(VmcoreInfo info, IKernelMemory mem, ulong kernelSpaceStart, int pageShift, ulong maxMapnr,
+        Limits limits, ulong memSection, long sectionSize, long mapOffset, long pageStruct)
+    {
+        int sectionBits = (int)(info.Number("SECTION_SIZE_BITS") ?? 27);
+        int physBits = (int)(info.Number("MAX_PHYSMEM_BITS") ?? ((info.Number("pgtable_l5_enabled") ?? 0) != 0 ? 52 : 46));
+        ThrowHelper.Check(sectionBits > pageShift && sectionBits < 64 && physBits > sectionBits && physBits <= 64,
+            $"implausible SECTION_SIZE_BITS={sectionBits} / MAX_PHYSMEM_BITS={physBits}");
+        ThrowHelper.Check(sectionSize is >= 8 and <= 4096 && mapOffset >= 0 && mapOffset + 8 <= sectionSize,
+            $"implausible SIZE(mem_section)={sectionSize} / OFFSET(mem_section.section_mem_map)={mapOffset}");
+        ulong pagesPerSection = 1UL << (sectionBits - pageShift);
+        ulong nrMemSections = 1UL << (physBits - sectionBits);
+        ulong sectionsPerRoot = (1UL << pageShift) / (ulong)sectionSize;
+        ulong nrRoots = (nrMemSections + sectionsPerRoot - 1) / sectionsPerRoot;
+        long? length = info.Length("mem_section");
+        bool extreme = length is null || (ulong)length.Value == nrRoots;
+        ulong sections = (maxMapnr + pagesPerSection - 1) / pagesPerSection;
+        ThrowHelper.CheckLimit(sections, limits.MaxMemSections, "the number of memory sections");
+
+        var ctx = new SectionDecoder(mem, kernelSpaceStart, pagesPerSection, (ulong)sectionSize, (ulong)mapOffset, (ulong)pageStruct, maxMapnr);
+        List<MemMapRange> ranges;
+        if (extreme)
+        {
+            ranges = ctx.DecodeExtreme(memSection, sections, sectionsPerRoot);
+            // Since 4.15 mem_section is a pointer; a symbol address (not the exported value) needs one dereference.
+            if (ranges.Count == 0)
+            {
+                Span<byte> b = stackalloc byte[8];
+                if (mem.TryRead(memSection, b))
+                    ranges = ctx.DecodeExtreme(BinaryPrimitives.ReadUInt64LittleEndian(b), sections, sectionsPerRoot);
+            }
+        }
+        else
+        {
+            ranges = ctx.DecodeStatic(memSection, sections);
+        }
+        ThrowHelper.Check(ranges.Count > 0, "No valid memory section was found in mem_section: the dump's kernel data is unreadable");
+        return new MemMap(extreme ? MemoryModel.SparsemEmExtreme : MemoryModel.SparsemEmStatic, ranges);
+    }
+
+    /// <summary>Reads and decodes mem_section entries, merging sections whose mem_maps are contiguous.</summary>
+    private sealed class SectionDecoder(IKernelMemory mem, ulong kernelSpaceStart, ulong pagesPerSection, ulong sectionSize, ulong mapOffset, ulong pageStruct, ulong maxMapnr)
+    {
+        /// <summary>Walks root pointers, then each root's array of sections.</summary>
+        public List<MemMapRange> DecodeExtreme(ulong rootArray, ulong sections, ulong perRoot)
+        {
+            var ranges = new List<MemMapRange>();
+            ulong roots = (sections + perRoot - 1) / perRoot;
+            var rootBuf = new byte[checked((int)(roots * 8))];
+            if (!mem.TryRead(rootArray, rootBuf))
+                return ranges;
+            var sectionBuf = new byte[perRoot * sectionSize];
+            for (ulong r = 0; r < roots; r++)
+            {
+                ulong root = BinaryPrimitives.ReadUInt64LittleEndian(rootBuf.AsSpan((int)(r * 8)));
+                if (root == 0 || root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
+                    continue;
+                for (ulong i = 0; i < perRoot; i++)
+                {
+                    ulong nr = r * perRoot + i;
+                    if (nr >= sections)
+                        break;
+                    Add(ranges, nr, BinaryPrimitives.ReadUInt64LittleEndian(sectionBuf.AsSpan((int)(i * sectionSize + mapOffset))));
+                }
+            }
+            return ranges;
+        }
+
+        /// <summary>Reads the static array of sections.</summary>
+        public List<MemMapRange> DecodeStatic(ulong array, ulong sections)
+        {
+            var ranges = new List<MemMapRange>();
+            Span<byte> entry = stackalloc byte[8];
+            for (ulong nr = 0; nr < sections; nr++)
+            {
+                if (mem.TryRead(array + nr * sectionSize + mapOffset, entry))
+                    Add(ranges, nr, BinaryPrimitives.ReadUInt64LittleEndian(entry));
+            }
+            return ranges;
+        }
+
+        /// <summary>Decodes one section_mem_map word and appends or extends a range.</summary>
+        private void Add(List<MemMapRange> ranges, ulong nr, ulong coded)
+        {
+            if ((coded & SectionMarkedPresent) == 0)
+                return;
+            ulong startPfn = nr * pagesPerSection;
+            if (startPfn >= maxMapnr)
+                return;
+            ulong memMap = unchecked((coded & SectionMapMask) + startPfn * pageStruct);
+            if (memMap < kernelSpaceStart)
+                return;
+            ulong endPfn = Math.Min(startPfn + pagesPerSection, maxMapnr);
+            if (ranges.Count > 0)
+            {
+                var last = ranges[^1];
+                if (last.EndPfn == startPfn && last.MemMapAddress + (startPfn - last.StartPfn) * pageStruct == memMap)
+                {
+                    ranges[^1] = last with { EndPfn = endPfn };
+                    return;
+                }
+            }
+            ranges.Add(new MemMapRange(startPfn, endPfn, memMap));
+        }
+    }
+}
