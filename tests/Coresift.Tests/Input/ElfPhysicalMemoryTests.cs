@@ -1,0 +1,42 @@
+using Coresift.Common;
+using Coresift.Input;
+using Coresift.Tests.Synthetic;
+
+namespace Coresift.Tests.Input;
+
+public class ElfPhysicalMemoryTests
+{
+    [Fact]
+    public void Reads_across_segments_refuses_holes_and_zero_fills_past_filesz()
+    {
+        var k = new SyntheticKernel(Generation.Linux6_1, [(0, 0x100000), (0x200000, 0x2000000)]);
+        k.FillPage(0xff, 0x11);
+        k.FillPage(0x200, 0x22);
+        var opts = new ElfOptions();
+        opts.ExtraLoads.Add((0x4000000, 0x1000, 0x3000, 0)); // memsz > filesz
+        using var f = new TempVmcore(k.ToElf(opts));
+        using var input = DumpInput.Open(f.Path, Limits.Default);
+        var mem = input.Memory;
+        var buf = new byte[16];
+        Assert.True(mem.TryRead(0xff000, buf));
+        Assert.All(buf, b => Assert.Equal(0x11, b));
+        Assert.False(mem.TryRead(0x100000 - 8, buf)); // runs into the hole
+        Assert.True(mem.TryRead(0x200000, buf));
+        Assert.All(buf, b => Assert.Equal(0x22, b));
+        Assert.True(mem.TryRead(0x4002000, buf));
+        Assert.All(buf, b => Assert.Equal(0, b));
+        Assert.False(mem.TryRead(0x5000000, buf));
+    }
+
+    [Fact]
+    public void Overlapping_segments_are_counted_per_segment_but_dumped_once()
+    {
+        var k = new SyntheticKernel(Generation.Linux6_1, [(0, 0x2000000)]);
+        var opts = new ElfOptions();
+        opts.ExtraLoads.Add((0x1000000, 0x100000, 0x100000, 0xffffffff81000000)); // kernel text, as /proc/vmcore has it
+        using var f = new TempVmcore(k.ToElf(opts));
+        var filter = f.Filter(0);
+        Assert.Equal(0x2000UL + 0x100UL, filter.Stats.OriginalPages);
+        Assert.Equal(0x2000UL, filter.Dumpable!.PopCount());
+    }
+}
