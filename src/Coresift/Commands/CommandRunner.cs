@@ -1,0 +1,69 @@
+using Coresift.App.Cli;
+using Coresift.Common;
+
+namespace Coresift.App.Commands;
+
+/// <summary>Turns a parsed command line into a command run, with makedumpfile's final lines and exit codes.</summary>
+public static class CommandRunner
+{
+    /// <summary>Parses args, runs the chosen command, prints the outcome; returns the exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        ParseOutcome outcome;
+        try
+        {
+            outcome = CommandLineParser.Parse(args);
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"coresift: internal error while parsing the command line: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            return 1;
+        }
+        if (outcome.Options is not { } options)
+        {
+            if (outcome.StdoutText is { } o)
+                stdout.Write(o);
+            if (outcome.StderrText is { } e)
+                stderr.Write(e);
+            return outcome.ExitCode;
+        }
+        var sink = new MessageSink(options.MessageLevel, stdout, stderr, messagesToStderr: options.Flatten);
+        try
+        {
+            int rc = options.Mode switch
+            {
+                RunMode.Dump => new DumpCommand(options, sink).Run(),
+                _ => throw new CoresiftException($"{ModeName(options.Mode)} is not supported yet"),
+            };
+            sink.Info("");
+            sink.Info(rc == 0 ? "coresift Completed." : "coresift Failed.");
+            sink.Flush();
+            return rc;
+        }
+        catch (Exception e)
+        {
+            // Every failure is one line on stderr and exit code 1: never a stack trace.
+            string message = e is CoresiftException ? e.Message
+                : e is OutOfMemoryException ? "out of memory"
+                : $"internal error: {e.GetType().Name}: {e.Message}";
+            sink.ErrorLine(message);
+            sink.Info("");
+            sink.Info("coresift Failed.");
+            sink.Flush();
+            return 1;
+        }
+    }
+
+    /// <summary>A user-facing name of a mode, for "not supported yet" messages.</summary>
+    private static string ModeName(RunMode mode) => mode switch
+    {
+        RunMode.Flatten => "flattened output (-F)",
+        RunMode.Rearrange => "rearranging a flattened dump (-R)",
+        RunMode.Split => "--split",
+        RunMode.Reassemble => "--reassemble",
+        RunMode.Dmesg => "--dump-dmesg",
+        RunMode.MemUsage => "--mem-usage",
+        RunMode.GenerateVmcoreinfo => "-g",
+        _ => mode.ToString(),
+    };
+}

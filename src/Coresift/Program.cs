@@ -1,0 +1,10 @@
+using Coresift.App.Commands;
+
+namespace Coresift.App;
+
+/// <summary>The coresift executable: parses makedumpfile's command line and hands it to a command. Nothing else.</summary>
+public static class Program
+{
+    /// <summary>Process entry point.</summary>
+    public static int Main(string[] args) => CommandRunner.Run(args, Console.Out, Console.Error);
+}
