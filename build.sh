@@ -50,6 +50,24 @@ sample() {
     fi
 }
 
+# Runs the xunit suite (extra args: a --filter), logs to $1, prints "N passed, N failed, N skipped"; fails on any failure.
+run_tests() {
+    local log=$1; shift
+    local rc=0
+    CORESIFT_BINARY=$OUT/coresift CORESIFT_SAMPLE_VMCORE=$SAMPLE \
+        dotnet test tests/Coresift.Tests/Coresift.Tests.csproj -nologo \
+        --logger "console;verbosity=detailed" "$@" >"$log" 2>&1 || rc=$?
+    grep -E '^\s+Failed [A-Z]|: (scan|equal)|-d [0-9]+: equal|error [A-Z]+[0-9]+' "$log" || true
+    local total passed failed skipped
+    total=$(grep -E '^Total tests: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+    passed=$(grep -E '^\s+Passed: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+    failed=$(grep -E '^\s+Failed: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+    skipped=$(grep -E '^\s+Skipped: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+    log "$total tests ran (full log: ${log#$ROOT/})"
+    echo "$passed passed, $failed failed, $skipped skipped"
+    [ "$rc" = 0 ] && [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+}
+
 cmd=${1:-help}
 case "$cmd" in
     publish)
@@ -69,20 +87,7 @@ case "$cmd" in
         publish
         sample
         log "running the test suite"
-        CORESIFT_BINARY=$OUT/coresift CORESIFT_SAMPLE_VMCORE=$SAMPLE \
-            dotnet test tests/Coresift.Tests/Coresift.Tests.csproj -c Release -nologo \
-            --logger "console;verbosity=normal" 2>&1 | tee "$OUT/test.log" | grep -E '^\s*(Passed|Failed|Skipped) |Total tests|Passed!|Failed!|error' || true
-        # Exit code and the plain closing line come from the runner's summary.
-        summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+' "$OUT/test.log" | tail -1 || true)
-        if [ -z "$summary" ]; then
-            log "no test summary found; see out/test.log"
-            exit 1
-        fi
-        failed=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")
-        passed=$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")
-        skipped=$(sed -E 's/.*Skipped: +([0-9]+),.*/\1/' <<<"$summary")
-        echo "$passed passed, $failed failed, $skipped skipped"
-        [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+        run_tests "$OUT/test.log"
         ;;
     vmtest)
         # Fresh vmcores coresift has never seen (KASLR differs every boot), then the parity tests on them.
@@ -95,12 +100,8 @@ case "$cmd" in
         bash tests/vm/make-vmcore.sh --kernel-version 6.12 --mem 384M --thp --out "$vm/v612-thp-384M.elf"
         bash tests/vm/kexec-capture.sh --kernel-version 6.1 --mem 768M --crashkernel 256M --out "$vm/kexec-61-768M.vmcore"
         log "comparing coresift with makedumpfile and with the kernels' own counters on them"
-        CORESIFT_BINARY=$OUT/coresift CORESIFT_SAMPLE_VMCORE=$SAMPLE \
         CORESIFT_EXTRA_VMCORES="$vm/v61-la57-256M.elf:$vm/v612-thp-384M.elf:$vm/kexec-61-768M.vmcore" \
-            dotnet test tests/Coresift.Tests/Coresift.Tests.csproj -c Release -nologo \
-            --filter "FullyQualifiedName~Integration.MakedumpfileParityTests" --logger "console;verbosity=detailed" 2>&1 \
-            | tee "$OUT/vmtest.log" | grep -E ': (scan|equal)|-d [0-9]+: equal|Passed!|Failed!|error' || true
-        grep -qE 'Passed! +- +Failed: +0,' "$OUT/vmtest.log"
+            run_tests "$OUT/vmtest.log" --filter "FullyQualifiedName~Integration.MakedumpfileParityTests"
         rm -f "$vm"/*.elf "$vm"/*.vmcore
         ;;
     *)
