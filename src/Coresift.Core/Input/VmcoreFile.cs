@@ -10,7 +10,7 @@ public sealed unsafe class VmcoreFile : IDisposable
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
-    private readonly byte* _base;
+    private byte* _base;   // null once disposed: later reads fail safely through the closed handle
 
     /// <summary>The path the file was opened from.</summary>
     public string Path { get; }
@@ -125,6 +125,7 @@ public sealed unsafe class VmcoreFile : IDisposable
     /// <summary>Unmaps and closes the file.</summary>
     public void Dispose()
     {
+        _base = null;
         if (_view != null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

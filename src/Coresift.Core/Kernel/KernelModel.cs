@@ -28,6 +28,9 @@ public sealed class KernelModel
     /// <summary>The page-struct map (null when not needed).</summary>
     public MemMap? MemMap { get; }
 
+    /// <summary>page_offset_base and vmemmap_base, derived (null parts when unknown).</summary>
+    public KernelLayout Layout { get; private init; }
+
     /// <summary>Why the page structs could not be located at a level that did not need them, or null.</summary>
     public string? Warning { get; private init; }
 
@@ -66,6 +69,7 @@ public sealed class KernelModel
         X86_64AddressSpace? space = null;
         MemMap? memMap = null;
         string? warning = null;
+        KernelLayout layout = default;
         if (info is not null && traits is { CanScanPages: true })
         {
             try
@@ -76,6 +80,7 @@ public sealed class KernelModel
                 memMap = MemMap.Build(info, space, space.KernelSpaceStart, shift, maxMapnr, limits);
                 // Pfns past the last section with a mem_map have no struct page: max_mapnr ends there (mem=, device BARs).
                 maxMapnr = Math.Min(maxMapnr, memMap.EndPfn);
+                layout = KernelLayout.Derive(info, input.Elf.Loads, space, memMap, traits.PageStructSize);
             }
             catch (BadInputException e) when (!needPageStructs)
             {
@@ -89,6 +94,6 @@ public sealed class KernelModel
         {
             throw new BadInputException("VMCOREINFO lacks SIZE(page) or OFFSET(page.mapping), which this dump level needs");
         }
-        return new KernelModel((int)pageSize, maxMapnr, info, traits, space, memMap, input.Memory) { Warning = warning };
+        return new KernelModel((int)pageSize, maxMapnr, info, traits, space, memMap, input.Memory) { Warning = warning, Layout = layout };
     }
 }

@@ -19,8 +19,14 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
         string dumpfile = options.Positionals[1];
         if (!options.DryRun)
             throw new CoresiftException("writing dump files is not supported yet; use --dry-run to classify pages");
-        if (options.Compression != CompressionKind.None || options.ElfOutput)
-            sink.DebugLine("compression and output format do not change the page counts of a dry run");
+        // Options whose work is not built yet fail instead of being ignored.
+        if (options.ElfOutput)
+            throw new CoresiftException("option '-E' is not supported yet");
+        if (options.NumThreads is not null)
+            throw new CoresiftException("option '--num-threads' is not supported yet");
+        if (options.CyclicBufferKiB is not null)
+            throw new CoresiftException("option '--cyclic-buffer' is not supported yet");
+        // -c/-l/-p/-z, -b, -L and -f only concern the bytes written; a dry run writes none, as with makedumpfile.
 
         var level = (DumpLevel)options.DumpLevels[0];
         var limits = Limits.Default;
@@ -63,6 +69,10 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
         sink.DebugLine($"max_mapnr    : {kernel.MaxMapnr:x}");
         if (kernel.AddressSpace is { } a)
             sink.DebugLine($"paging       : {a.Levels}-level, root table {a.RootTable:x}, phys_base {a.PhysBase:x}");
+        if (kernel.Layout.PageOffset is ulong po)
+            sink.DebugLine($"page_offset  : {po:x} ({kernel.Layout.PageOffsetSource})");
+        if (kernel.Layout.VmemmapBase is ulong vm)
+            sink.DebugLine($"vmemmap_base : {vm:x}");
         if (kernel.Traits is { } t)
             sink.DebugLine($"kernel traits: {t.Describe()}");
         if (kernel.MemMap is { } m)

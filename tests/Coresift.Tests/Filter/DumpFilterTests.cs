@@ -115,6 +115,16 @@ public class DumpFilterTests
     }
 
     [Fact]
+    public void Unaccepted_memory_is_free_in_max_order_blocks()
+    {
+        var k = Kernel(Generation.Linux6_12);
+        k.Field32(0x1000, SyntheticKernel.OffMapcount, 0xf7000000); // PGTY_unaccepted on a MAX_ORDER-aligned page
+        using var f = new TempVmcore(k.ToElf());
+        Assert.Equal(1024UL, f.Filter(16).Stats.Free);
+        Assert.Equal(0UL, f.Filter(15).Stats.Free);
+    }
+
+    [Fact]
     public void An_impossible_buddy_order_keeps_the_page_and_is_counted()
     {
         var k = Kernel(Generation.Linux6_1);

@@ -92,3 +92,22 @@ public class ElfCoreTests
         Assert.Contains("doesn't contain vmcoreinfo", e.Message);
     }
 }
+
+public class Elf32CoreTests
+{
+    [Fact]
+    public void An_ELF32_core_is_read_for_the_levels_that_need_no_page_structs()
+    {
+        var k = new SyntheticKernel(Generation.Linux6_1, [(0, 0x800000)]);
+        k.FillPage(0x10);
+        using var f = new TempVmcore(k.ToElf(new ElfOptions { Elf32 = true, OmitVmcoreinfo = true }));
+        using var input = DumpInput.Open(f.Path, Limits.Default);
+        Assert.False(input.Elf.Is64Bit);
+        Assert.Equal(Coresift.Input.ElfLayout.Em386, input.Elf.Machine);
+        Assert.Equal(2, input.CpuCount);
+        var stats = f.Filter(1).Stats;
+        Assert.Equal(0x800UL, stats.OriginalPages);
+        ulong nonZero = (ulong)Enumerable.Range(0, 0x800).Count(p => k.Page((ulong)p).AsSpan().ContainsAnyExcept((byte)0));
+        Assert.Equal(0x800UL - nonZero, stats.Zero);
+    }
+}

@@ -40,3 +40,19 @@ public class ElfPhysicalMemoryTests
         Assert.Equal(0x2000UL, filter.Dumpable!.PopCount());
     }
 }
+
+public class VmcoreFileTests
+{
+    [Fact]
+    public void Reads_after_dispose_throw_instead_of_touching_unmapped_memory()
+    {
+        var k = new SyntheticKernel(Generation.Linux6_1, [(0, 0x800000)]);
+        using var f = new TempVmcore(k.ToElf());
+        var input = DumpInput.Open(f.Path, Limits.Default);
+        Assert.True(input.File.IsMapped);
+        var mem = input.Memory;
+        input.Dispose();
+        Assert.False(mem.TryGetSpan(0x1000, 4096, out _));
+        Assert.Throws<ObjectDisposedException>(() => mem.TryRead(0x1000, new byte[8]));
+    }
+}

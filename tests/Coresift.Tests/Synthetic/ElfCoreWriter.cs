@@ -8,6 +8,8 @@ public sealed class ElfOptions
 {
     /// <summary>e_phoff: 64 as the kernel writes it, 192 as QEMU 7.2 does.</summary>
     public int ProgramHeaderOffset { get; init; } = 64;
+    /// <summary>Writes ELFCLASS32 (as i386 kernels do) instead of ELFCLASS64.</summary>
+    public bool Elf32 { get; init; }
     /// <summary>Overrides e_phnum as written (hostile counts).</summary>
     public int? PhnumOverride { get; init; }
     /// <summary>Leaves the VMCOREINFO note out.</summary>
@@ -49,7 +51,58 @@ public sealed class ElfCoreWriter(ElfOptions options)
     private static int Align4(int n) => (n + 3) & ~3;
 
     /// <summary>Lays the file out and returns its bytes.</summary>
-    public byte[] Build()
+    public byte[] Build() => options.Elf32 ? Build32() : Build64();
+
+    /// <summary>An ELFCLASS32 EM_386 core: 52-byte header, 32-byte program headers.</summary>
+    private byte[] Build32()
+    {
+        int phnum = 1 + _loads.Count;
+        int phoff = 52;
+        long noteOffset = phoff + phnum * 32;
+        int noteSize = _notes.Sum(n => n.Length);
+        long dataOffset = (noteOffset + noteSize + 4095) & ~4095L;
+        var file = new byte[dataOffset + _loads.Sum(l => (long)l.FileSize)];
+        var s = file.AsSpan();
+        "\u007fELF"u8.CopyTo(s);
+        s[4] = 1; s[5] = 1; s[6] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(s[16..], 4);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[18..], 3);   // EM_386
+        BinaryPrimitives.WriteUInt32LittleEndian(s[20..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[28..], (uint)phoff);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[40..], 52);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[42..], 32);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[44..], (ushort)phnum);
+        var ph = s[phoff..];
+        BinaryPrimitives.WriteUInt32LittleEndian(ph, 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(ph[4..], (uint)noteOffset);
+        BinaryPrimitives.WriteUInt32LittleEndian(ph[16..], (uint)noteSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(ph[20..], (uint)noteSize);
+        long pos = noteOffset;
+        foreach (var n in _notes)
+        {
+            n.CopyTo(file, pos);
+            pos += n.Length;
+        }
+        long data = dataOffset;
+        for (int i = 0; i < _loads.Count; i++)
+        {
+            var l = _loads[i];
+            var p = s[(phoff + (i + 1) * 32)..];
+            BinaryPrimitives.WriteUInt32LittleEndian(p, 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[4..], (uint)data);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[8..], (uint)l.Vaddr);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[12..], (uint)l.Paddr);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[16..], (uint)l.FileSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[20..], (uint)l.MemSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[24..], 7);
+            l.Read(l.Paddr, file.AsSpan((int)data, (int)l.FileSize));
+            data += (long)l.FileSize;
+        }
+        return file;
+    }
+
+    /// <summary>An ELFCLASS64 EM_X86_64 core.</summary>
+    private byte[] Build64()
     {
         int phnum = 1 + _loads.Count;
         int phoff = options.ProgramHeaderOffset;

@@ -3,6 +3,17 @@ using System.Text;
 
 namespace Coresift.Tests.Synthetic;
 
+/// <summary>How the synthetic kernel lays out its page structs.</summary>
+public enum MemModelKind
+{
+    /// <summary>SPARSEMEM_EXTREME with VMEMMAP (every modern x86_64 distro kernel).</summary>
+    VmemmapExtreme,
+    /// <summary>Static SPARSEMEM (one array of sections) with a separately allocated mem_map per section.</summary>
+    StaticSparse,
+    /// <summary>FLATMEM: one mem_map array, found through the mem_map pointer variable.</summary>
+    Flat,
+}
+
 /// <summary>
 /// Builds a small but real-looking x86_64 vmcore in memory: RAM, page tables (1 GiB direct map, 4 KiB vmemmap),
 /// SPARSEMEM_EXTREME mem_section, struct pages of a chosen kernel generation, VMCOREINFO, and an ELF core around it.
@@ -21,6 +32,7 @@ public sealed class SyntheticKernel
 
     private readonly Dictionary<ulong, byte[]> _pages = new();   // pfn -> contents (absent: zeros)
     private readonly Dictionary<ulong, ulong> _vmemmapPages = new(); // vmemmap page vaddr -> paddr
+    private readonly Dictionary<ulong, ulong> _sectionMemMap = new(); // section nr -> paddr of its struct pages (static, flat: nr 0)
     private readonly List<(ulong Start, ulong End)> _ram;
     private ulong _nextKernelPfn;
     private readonly ulong _kernelFloorPfn;
@@ -33,6 +45,8 @@ public sealed class SyntheticKernel
     public ulong Vmemmap { get; }
     public ulong RootTable { get; }
     public ulong MemSectionRoots { get; private set; }
+    public MemModelKind Model { get; }
+    public ulong MemMapVariable { get; private set; }
     public long PhysBase { get; init; }
     public int Cpus { get; set; } = 2;
     public ulong PgHead => Generation == Generation.Linux6_12 ? 1UL << 6 : 1UL << 16;
@@ -52,9 +66,11 @@ public sealed class SyntheticKernel
     public IReadOnlyList<(ulong Start, ulong End)> Ram => _ram;
 
     /// <summary>Creates RAM, page tables, vmemmap and mem_section; kernel structures come from the top of the last range.</summary>
-    public SyntheticKernel(Generation generation, IEnumerable<(ulong Start, ulong End)> ram, int levels = 4, int sectionBits = 20, int physBits = 36)
+    public SyntheticKernel(Generation generation, IEnumerable<(ulong Start, ulong End)> ram, int levels = 4, int sectionBits = 20, int physBits = 36,
+        MemModelKind model = MemModelKind.VmemmapExtreme)
     {
         Generation = generation;
+        Model = model;
         Levels = levels;
         SectionBits = sectionBits;
         PhysBits = physBits;
@@ -65,7 +81,56 @@ public sealed class SyntheticKernel
         _kernelFloorPfn = _ram[^1].Start >> PageShift;
         RootTable = AllocKernelPage();
         MapDirect();
-        BuildMemMap();
+        switch (model)
+        {
+            case MemModelKind.VmemmapExtreme: BuildMemMap(); break;
+            case MemModelKind.StaticSparse: BuildStaticSparse(); break;
+            case MemModelKind.Flat: BuildFlat(); break;
+        }
+    }
+
+    /// <summary>Takes n contiguous kernel pages and returns the lowest address.</summary>
+    public ulong AllocKernelPages(int n)
+    {
+        ulong low = 0;
+        for (int i = 0; i < n; i++)
+            low = AllocKernelPage();
+        return low;
+    }
+
+    /// <summary>Static SPARSEMEM: a flat array of NR_MEM_SECTIONS sections, each pointing at its own mem_map block.</summary>
+    private void BuildStaticSparse()
+    {
+        ulong pps = PagesPerSection;
+        ulong nrSections = 1UL << (PhysBits - SectionBits);
+        int arrayPages = (int)((nrSections * 32 + PageSize - 1) / PageSize);
+        if (arrayPages > 8)
+            throw new InvalidOperationException("choose PhysBits so the static section array stays small");
+        ulong array = AllocKernelPages(arrayPages);
+        MemSectionRoots = array;
+        ulong maxPfn = _ram[^1].End >> PageShift;
+        for (ulong nr = 0; nr * pps < maxPfn; nr++)
+        {
+            ulong start = nr * pps, end = start + pps;
+            if (!_ram.Any(r => (r.Start >> PageShift) < end && (r.End >> PageShift) > start))
+                continue;
+            ulong block = AllocKernelPages((int)(pps * StructPage / PageSize));
+            _sectionMemMap[nr] = block;
+            // Not VMEMMAP: the coded value is the mem_map address minus the section's first pfn times SIZE(page).
+            WritePhys64(array + nr * 32, unchecked(DirectMap(block) - start * StructPage) | 0x3);
+        }
+    }
+
+    /// <summary>FLATMEM: one mem_map for pfns [0, max), and a pointer variable holding its address.</summary>
+    private void BuildFlat()
+    {
+        ulong maxPfn = _ram[^1].End >> PageShift;
+        int pages = (int)((maxPfn * StructPage + PageSize - 1) / PageSize);
+        ulong block = AllocKernelPages(pages);
+        _sectionMemMap[0] = block;
+        ulong variable = AllocKernelPage();
+        WritePhys64(variable, DirectMap(block));
+        MemMapVariable = DirectMap(variable);
     }
 
     /// <summary>Takes one page for kernel structures from the top of RAM (its struct page stays "kernel data").</summary>
@@ -171,6 +236,10 @@ public sealed class SyntheticKernel
     /// <summary>Physical address of pfn's struct page.</summary>
     public ulong StructPageAddress(ulong pfn)
     {
+        if (Model == MemModelKind.Flat)
+            return _sectionMemMap[0] + pfn * StructPage;
+        if (Model == MemModelKind.StaticSparse)
+            return _sectionMemMap[pfn / PagesPerSection] + (pfn % PagesPerSection) * StructPage;
         ulong v = Vmemmap + pfn * StructPage;
         return _vmemmapPages[v & ~0xfffUL] + (v & 0xfff);
     }
@@ -259,7 +328,7 @@ public sealed class SyntheticKernel
     /// <summary>Makes [pfn, pfn + 2^order) a compound page: anonymous, page cache or hugetlb by its head.</summary>
     public void SetCompound(ulong pfn, int order, string kind)
     {
-        ulong headVaddr = Vmemmap + pfn * StructPage;
+        ulong headVaddr = Model == MemModelKind.VmemmapExtreme ? Vmemmap + pfn * StructPage : DirectMap(StructPageAddress(pfn));
         SetFlags(pfn, PgHead);
         for (ulong i = 1; i < 1UL << order; i++)
             Field64(pfn + i, OffCompoundHead, headVaddr | 1);
@@ -299,8 +368,9 @@ public sealed class SyntheticKernel
         {
             "OSRELEASE=" + Generation switch { Generation.Linux4_14 => "4.14.0-synthetic", Generation.Linux6_1 => "6.1.0-synthetic", _ => "6.12.0-synthetic" },
             "PAGESIZE=4096",
-            $"SYMBOL(mem_section)={DirectMap(MemSectionRoots):x}",
-            $"LENGTH(mem_section)={(1UL << (PhysBits - SectionBits)) / (PageSize / 32)}",
+            Model == MemModelKind.Flat ? $"SYMBOL(mem_map)={MemMapVariable:x}" : $"SYMBOL(mem_section)={DirectMap(MemSectionRoots):x}",
+            Model == MemModelKind.StaticSparse ? $"LENGTH(mem_section)={1UL << (PhysBits - SectionBits)}"
+                : $"LENGTH(mem_section)={(1UL << (PhysBits - SectionBits)) / (PageSize / 32)}",
             "SIZE(mem_section)=32",
             "OFFSET(mem_section.section_mem_map)=0",
             $"NUMBER(SECTION_SIZE_BITS)={SectionBits}",
@@ -342,6 +412,8 @@ public sealed class SyntheticKernel
                     $"NUMBER(PAGE_UNACCEPTED_MAPCOUNT_VALUE)={0xf7000000u}"]);
                 break;
         }
+        if (Model == MemModelKind.Flat)
+            l.RemoveAll(x => x.Contains("(mem_section", StringComparison.Ordinal));
         l.AddRange(ExtraVmcoreinfo);
         l.RemoveAll(x => DropVmcoreinfo.Any(d => x.StartsWith(d, StringComparison.Ordinal)));
         return string.Join('\n', l) + "\n";
