@@ -60,6 +60,35 @@ public sealed class DumpInput : IDisposable
         }
     }
 
+    /// <summary>The bytes of every PT_NOTE segment, concatenated in file order (copied verbatim into kdump files).</summary>
+    public byte[] ReadNoteSegments()
+    {
+        long total = Elf.NoteSegments.Sum(s => (long)s.FileSize);
+        var notes = new byte[total];
+        long at = 0;
+        foreach (var s in Elf.NoteSegments)
+        {
+            File.ReadExactly((long)s.Offset, notes.AsSpan((int)at, (int)s.FileSize));
+            at += (long)s.FileSize;
+        }
+        return notes;
+    }
+
+    /// <summary>Where the VMCOREINFO text lies inside <see cref="ReadNoteSegments"/>: (offset, size), or (-1, 0).</summary>
+    public (long Offset, long Size) VmcoreinfoInNotes()
+    {
+        if (Elf.FindNote("VMCOREINFO") is not ElfNote note)
+            return (-1, 0);
+        long before = 0;
+        foreach (var s in Elf.NoteSegments)
+        {
+            if (note.DescOffset >= (long)s.Offset && note.DescOffset < (long)(s.Offset + s.FileSize))
+                return (before + note.DescOffset - (long)s.Offset, note.DescSize);
+            before += (long)s.FileSize;
+        }
+        return (-1, 0);
+    }
+
     /// <summary>Closes the file.</summary>
     public void Dispose() => File.Dispose();
 }

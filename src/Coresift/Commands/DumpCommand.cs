@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using Coresift.App.Cli;
+using Coresift.Codecs;
 using Coresift.Common;
 using Coresift.Filter;
 using Coresift.Input;
 using Coresift.Kernel;
+using Coresift.Output;
 
 namespace Coresift.App.Commands;
 
-/// <summary>VMCORE DUMPFILE: classify every page at the dump level and write (or, with --dry-run, only count) the dump.</summary>
+/// <summary>VMCORE DUMPFILE: classify every page at the dump level and write a kdump-compressed file (or only count, with --dry-run).</summary>
 public sealed class DumpCommand(DumpOptions options, MessageSink sink)
 {
     /// <summary>Runs the dump; returns the exit code.</summary>
@@ -17,41 +19,112 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
             throw new CoresiftException("VMCORE and DUMPFILE must be given");
         string vmcore = options.Positionals[0];
         string dumpfile = options.Positionals[1];
-        if (!options.DryRun)
-            throw new CoresiftException("writing dump files is not supported yet; use --dry-run to classify pages");
-        // Options whose work is not built yet fail instead of being ignored.
+        RejectUnbuiltOptions();
+
+        var level = (DumpLevel)options.DumpLevels[0];
+        var limits = Limits.Default;
+        var clock = Stopwatch.StartNew();
+        // The output is opened first, as makedumpfile does: an existing file fails before any work.
+        using var output = options.DryRun ? null : FileOutputSink.Create(dumpfile, options.Force, options.SizeLimit);
+        using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
+        var kernel = KernelModel.Build(input, limits, DumpFilter.NeedsPageStructs(level));
+        DescribeInput(input, kernel);
+
+        var filter = new DumpFilter(kernel, level);
+        filter.Run(countZeroPages: options.DryRun);
+        ReportWarnings(filter);
+        var scanTime = clock.Elapsed;
+
+        KdumpResult? result = null;
+        if (output is not null)
+        {
+            result = Write(output, input, kernel, filter, level);
+            filter.Stats.Zero = result.Value.ZeroPages;
+            filter.Stats.WriteBytes = (ulong)result.Value.Bytes;
+        }
+        if (sink.Enabled(MessageSink.Report))
+        {
+            sink.ReportText($"STEP [Excluding unnecessary pages] : {scanTime.TotalSeconds:F6} seconds\n");
+            if (result is not null)
+                sink.ReportText($"STEP [Copying data               ] : {(clock.Elapsed - scanTime).TotalSeconds:F6} seconds\n");
+            sink.ReportText(filter.Stats.FormatReport());
+        }
+        DebugSummary(kernel, filter);
+        if (result is { Incomplete: true } r)
+        {
+            sink.ErrorLine(r.IncompleteReason ?? "the dump is incomplete");
+            sink.Info("This is an incomplete dumpfile, but might analyzable.");
+            return 1;
+        }
+        sink.Info(options.DryRun ? $"Dry run: nothing was written to {dumpfile}." : $"The dumpfile is saved to {dumpfile}.");
+        return 0;
+    }
+
+    /// <summary>Options whose work is not built yet fail instead of being ignored.</summary>
+    private void RejectUnbuiltOptions()
+    {
         if (options.ElfOutput)
             throw new CoresiftException("option '-E' is not supported yet");
         if (options.NumThreads is not null)
             throw new CoresiftException("option '--num-threads' is not supported yet");
         if (options.CyclicBufferKiB is not null)
             throw new CoresiftException("option '--cyclic-buffer' is not supported yet");
-        // -c/-l/-p/-z, -b, -L and -f only concern the bytes written; a dry run writes none, as with makedumpfile.
+        if (options.DumpLevels.Count > 1)
+            throw new CoresiftException("a list of dump levels (-d A,B) is not supported yet");
+    }
 
-        var level = (DumpLevel)options.DumpLevels[0];
-        var limits = Limits.Default;
-        var clock = Stopwatch.StartNew();
-        using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
-        var kernel = KernelModel.Build(input, limits, DumpFilter.NeedsPageStructs(level));
-        DescribeInput(input, kernel);
-
-        var filter = new DumpFilter(kernel, level);
-        filter.Run(countZeroPages: true);
-        ReportWarnings(filter);
-        if (sink.Enabled(MessageSink.Report))
+    /// <summary>Writes the kdump-compressed file; marks it incomplete if the device fills up.</summary>
+    private KdumpResult Write(FileOutputSink output, DumpInput input, KernelModel kernel, DumpFilter filter, DumpLevel level)
+    {
+        IPageCodec? codec = options.Compression switch
         {
-            sink.ReportText($"STEP [Excluding unnecessary pages] : {clock.Elapsed.TotalSeconds:F6} seconds\n");
-            sink.ReportText(filter.Stats.FormatReport());
-        }
-        if (sink.Enabled(MessageSink.Debug))
+            CompressionKind.Zlib => new ZlibPageCodec(),
+            CompressionKind.Snappy => new SnappyPageCodec(),
+            CompressionKind.Zstd => new ZstdPageCodec(),
+            CompressionKind.Lzo => throw new CoresiftException("option '-l' is not supported yet"),
+            _ => null,
+        };
+        byte[] notes = input.ReadNoteSegments();
+        var (vmcoreinfoOffset, vmcoreinfoSize) = input.VmcoreinfoInNotes();
+        var header = new KdumpHeader
         {
-            double perPage = filter.Stats.OriginalPages == 0 ? 0 : (double)filter.Stats.PageStructsRead / (filter.Dumpable!.PopCount() + filter.Stats.Excluded - filter.Stats.Zero);
-            sink.DebugLine($"page structs read: {filter.Stats.PageStructsRead} ({perPage:F2} per page examined); cycles: 1");
-            if (kernel.Info is { } info && kernel.AddressSpace is { } space && ZoneCounters.FreePages(info, space) is long kernelFree)
-                sink.DebugLine($"free pages   : {filter.Stats.Free} found in page structs; the kernel's zone counters say {kernelFree}");
+            Utsname = KernelIdentity.ReadUtsname(kernel),
+            CrashTime = kernel.Info?.CrashTime ?? 0,
+            NrCpus = input.CpuCount,
+            MaxMapnr = kernel.MaxMapnr,
+            PhysBase = kernel.AddressSpace?.PhysBase ?? kernel.Info?.Number("phys_base") ?? 0,
+            DumpLevel = (int)level,
+            VmcoreinfoOffsetInNotes = vmcoreinfoOffset,
+            VmcoreinfoSize = vmcoreinfoSize,
+        };
+        var writer = new KdumpWriter(output, header, notes, kernel.PageSize, filter.Dumpable!.PopCount());
+        uint status = codec?.DescriptorFlag ?? 0;
+        KdumpResult result;
+        try
+        {
+            writer.WriteHeaders(filter.Backed!, filter.Dumpable, status);
+            result = writer.WritePages(filter.Dumpable, kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, codec);
         }
-        sink.Info($"Dry run: nothing was written to {dumpfile}.");
-        return 0;
+        catch (OutputFullException e)
+        {
+            result = new KdumpResult(output.Length, 0, 0, true, e.Message);
+        }
+        finally
+        {
+            (codec as IDisposable)?.Dispose();
+        }
+        if (result.Incomplete)
+        {
+            try
+            {
+                writer.RewriteMainHeader(status | KdumpFlags.Incomplete);
+            }
+            catch (OutputFullException)
+            {
+                // The header block was written first; only the flag could not be set.
+            }
+        }
+        return result;
     }
 
     /// <summary>Debug lines about the input and the kernel model (message level 8).</summary>
@@ -81,6 +154,18 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
             foreach (var r in m.Ranges)
                 sink.DebugLine($"mem_map      : {r.MemMapAddress:x16} pfn {r.StartPfn:x}-{r.EndPfn:x}");
         }
+    }
+
+    /// <summary>Debug lines after the scan: page structs read, and the kernel's own free counter.</summary>
+    private void DebugSummary(KernelModel kernel, DumpFilter filter)
+    {
+        if (!sink.Enabled(MessageSink.Debug))
+            return;
+        ulong examined = filter.Dumpable!.PopCount() + filter.Stats.Excluded - filter.Stats.Zero;
+        double perPage = examined == 0 ? 0 : (double)filter.Stats.PageStructsRead / examined;
+        sink.DebugLine($"page structs read: {filter.Stats.PageStructsRead} ({perPage:F2} per page examined); cycles: 1");
+        if (kernel.Info is { } info && kernel.AddressSpace is { } space && ZoneCounters.FreePages(info, space) is long kernelFree)
+            sink.DebugLine($"free pages   : {filter.Stats.Free} found in page structs; the kernel's zone counters say {kernelFree}");
     }
 
     /// <summary>Warnings about corrupt kernel data that the scan worked around (one per kind, with a count).</summary>
