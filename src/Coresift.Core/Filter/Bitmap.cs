@@ -67,6 +67,31 @@ public sealed class Bitmap
         return changed;
     }
 
+    /// <summary>ORs raw little-endian bitmap bytes (LSB first) in at bit offset firstBit (a multiple of 8).</summary>
+    public void LoadBytes(ulong firstBit, ReadOnlySpan<byte> bytes)
+    {
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            ulong bit = firstBit + (ulong)i * 8;
+            if (bit >= Length || bytes[i] == 0)
+                continue;
+            ulong v = bytes[i];
+            if (bit + 8 > Length)
+                v &= (1UL << (int)(Length - bit)) - 1;
+            _words[bit >> 6] |= v << (int)(bit & 63);
+        }
+    }
+
+    /// <summary>Clears every bit that is clear in other (bits past other's end are cleared too).</summary>
+    public void And(Bitmap other)
+    {
+        if (other.BasePfn != BasePfn)
+            throw new ArgumentException("bitmaps differ in base", nameof(other));
+        ReadOnlySpan<ulong> o = other._words;
+        for (int i = 0; i < _words.Length; i++)
+            _words[i] &= i < o.Length ? o[i] : 0;
+    }
+
     /// <summary>The number of set bits.</summary>
     public ulong PopCount()
     {

@@ -56,6 +56,9 @@ public sealed class DumpFilter
         // Pfns covered by several segments must be readable from at least one; re-set those that are.
         foreach (var seg in _kernel.Physical.Segments)
             dumpable.SetRange(seg.Start >> shift, Math.Min(seg.FileEnd >> shift, max));
+        // A kdump-compressed source has already dropped pages: only what it kept can be dumped again.
+        if (_kernel.Physical is KdumpFile source)
+            dumpable.And(source.Dumpable);
 
         if (_kernel.MemMap is not null && _kernel.Traits is { CanScanPages: true })
         {

@@ -2,14 +2,17 @@ using Coresift.Common;
 
 namespace Coresift.Input;
 
-/// <summary>An opened input dump: physical memory plus the notes the kernel left (format-independent view).</summary>
+/// <summary>An opened input dump, ELF core or kdump-compressed: physical memory plus the notes the kernel left.</summary>
 public sealed class DumpInput : IDisposable
 {
     /// <summary>The underlying file.</summary>
     public VmcoreFile File { get; }
 
-    /// <summary>The ELF core view (ELF inputs).</summary>
-    public ElfCore Elf { get; }
+    /// <summary>The ELF core view, for ELF inputs.</summary>
+    public ElfCore? Elf { get; }
+
+    /// <summary>The kdump-compressed view, for refiltering.</summary>
+    public KdumpFile? Kdump { get; }
 
     /// <summary>Physical memory of the crashed machine.</summary>
     public IPhysicalMemory Memory { get; }
@@ -17,8 +20,17 @@ public sealed class DumpInput : IDisposable
     /// <summary>The VMCOREINFO note's descriptor bytes, or null when the dump has none.</summary>
     public byte[]? VmcoreInfoBytes { get; }
 
-    /// <summary>Number of CPUs (NT_PRSTATUS notes named CORE).</summary>
+    /// <summary>Number of CPUs (NT_PRSTATUS notes named CORE, or nr_cpus of a kdump header).</summary>
     public int CpuCount { get; }
+
+    /// <summary>The crashed machine's ELF machine number (62 for x86_64).</summary>
+    public ushort Machine { get; }
+
+    /// <summary>The PT_LOAD headers (empty for kdump-compressed input).</summary>
+    public IReadOnlyList<ProgramHeader> Loads { get; }
+
+    /// <summary>A short name of the format, for messages.</summary>
+    public string FormatName => Kdump is not null ? "kdump-compressed" : $"ELF{(Elf!.Is64Bit ? 64 : 32)}";
 
     private DumpInput(VmcoreFile file, ElfCore elf, byte[]? vmcoreinfo)
     {
@@ -27,6 +39,22 @@ public sealed class DumpInput : IDisposable
         Memory = new ElfPhysicalMemory(file, elf);
         VmcoreInfoBytes = vmcoreinfo;
         CpuCount = elf.CountCpus();
+        Machine = elf.Machine;
+        Loads = elf.Loads;
+    }
+
+    private DumpInput(VmcoreFile file, KdumpFile kdump)
+    {
+        File = file;
+        Kdump = kdump;
+        Memory = kdump;
+        VmcoreInfoBytes = kdump.VmcoreinfoOffsetInNotes >= 0
+            ? kdump.Notes.AsSpan((int)kdump.VmcoreinfoOffsetInNotes, (int)kdump.VmcoreinfoSize).ToArray()
+            : null;
+        CpuCount = kdump.NrCpus;
+        string machine = Kernel.KernelIdentity.Field(kdump.Utsname, 4);
+        Machine = machine == "x86_64" ? ElfLayout.EmX86_64 : (ushort)0;
+        Loads = [];
     }
 
     /// <summary>Opens a dump for reading, detecting its format from the first bytes.</summary>
@@ -38,8 +66,8 @@ public sealed class DumpInput : IDisposable
             Span<byte> head = stackalloc byte[16];
             int n = (int)Math.Min(head.Length, file.Length);
             file.ReadExactly(0, head[..n]);
-            if (head[..n].StartsWith("KDUMP   "u8) || head[..n].StartsWith("DISKDUMP"u8))
-                throw new CoresiftException($"{path} is kdump-compressed: reading kdump-compressed input (refiltering) is not supported yet");
+            if (KdumpFile.HasSignature(head[..n]))
+                return new DumpInput(file, new KdumpFile(file, limits));
             if (head[..n].StartsWith("makedumpfile\0"u8))
                 throw new CoresiftException($"{path} is a flattened dump: rearrange it with -R first");
             ThrowHelper.Check(ElfCore.HasElfMagic(head[..n]), $"{path} is not an ELF core nor a kdump-compressed file");
@@ -60,10 +88,12 @@ public sealed class DumpInput : IDisposable
         }
     }
 
-    /// <summary>The bytes of every PT_NOTE segment, concatenated in file order (copied verbatim into kdump files).</summary>
+    /// <summary>The ELF note bytes to copy into an output: the PT_NOTE segments, or a kdump input's stored notes.</summary>
     public byte[] ReadNoteSegments()
     {
-        long total = Elf.NoteSegments.Sum(s => (long)s.FileSize);
+        if (Kdump is not null)
+            return Kdump.VmcoreinfoOffsetInNotes >= 0 || Kdump.Notes.Length > 0 ? Kdump.Notes : [];
+        long total = Elf!.NoteSegments.Sum(s => (long)s.FileSize);
         var notes = new byte[total];
         long at = 0;
         foreach (var s in Elf.NoteSegments)
@@ -77,7 +107,9 @@ public sealed class DumpInput : IDisposable
     /// <summary>Where the VMCOREINFO text lies inside <see cref="ReadNoteSegments"/>: (offset, size), or (-1, 0).</summary>
     public (long Offset, long Size) VmcoreinfoInNotes()
     {
-        if (Elf.FindNote("VMCOREINFO") is not ElfNote note)
+        if (Kdump is not null)
+            return (Kdump.VmcoreinfoOffsetInNotes, Kdump.VmcoreinfoSize);
+        if (Elf!.FindNote("VMCOREINFO") is not ElfNote note)
             return (-1, 0);
         long before = 0;
         foreach (var s in Elf.NoteSegments)

@@ -74,13 +74,13 @@ public sealed class KernelModel
         {
             try
             {
-                ThrowHelper.Check(input.Elf.Machine == Input.ElfLayout.EmX86_64,
-                    $"page-struct filtering supports x86_64 dumps only (e_machine {input.Elf.Machine}); use -d 0 or -d 1");
-                space = X86_64AddressSpace.Create(input.Memory, info, input.Elf.Loads);
+                ThrowHelper.Check(input.Machine == Input.ElfLayout.EmX86_64,
+                    $"page-struct filtering supports x86_64 dumps only (machine {input.Machine}); use -d 0 or -d 1");
+                space = X86_64AddressSpace.Create(input.Memory, info, input.Loads, input.Kdump?.PhysBase);
                 memMap = MemMap.Build(info, space, space.KernelSpaceStart, shift, maxMapnr, limits);
                 // Pfns past the last section with a mem_map have no struct page: max_mapnr ends there (mem=, device BARs).
                 maxMapnr = Math.Min(maxMapnr, memMap.EndPfn);
-                layout = KernelLayout.Derive(info, input.Elf.Loads, space, memMap, traits.PageStructSize);
+                layout = KernelLayout.Derive(info, input.Loads, space, memMap, traits.PageStructSize);
             }
             catch (BadInputException e) when (!needPageStructs)
             {

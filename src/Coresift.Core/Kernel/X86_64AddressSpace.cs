@@ -38,9 +38,9 @@ public sealed class X86_64AddressSpace : IKernelMemory
     }
 
     /// <summary>Builds the address space from VMCOREINFO and the PT_LOAD headers.</summary>
-    public static X86_64AddressSpace Create(IPhysicalMemory phys, VmcoreInfo info, IReadOnlyList<ProgramHeader> loads)
+    public static X86_64AddressSpace Create(IPhysicalMemory phys, VmcoreInfo info, IReadOnlyList<ProgramHeader> loads, long? physBaseHint = null)
     {
-        long physBase = info.Number("phys_base") ?? PhysBaseFromLoads(loads);
+        long physBase = info.Number("phys_base") ?? physBaseHint ?? PhysBaseFromLoads(loads);
         ulong top = info.Symbol("init_level4_pgt") ?? info.Symbol("init_top_pgt") ?? info.Symbol("swapper_pg_dir")
             ?? throw VmcoreInfo.Missing("SYMBOL(init_top_pgt)");
         ThrowHelper.Check(top >= StartKernelMap, $"SYMBOL(init_top_pgt)=0x{top:x} is not a kernel-image address");

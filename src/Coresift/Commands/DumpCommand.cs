@@ -27,6 +27,13 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
         // The output is opened first, as makedumpfile does: an existing file fails before any work.
         using var output = options.DryRun ? null : FileOutputSink.Create(dumpfile, options.Force, options.SizeLimit);
         using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
+        if (input.Kdump is { } source && ((int)level | source.DumpLevel) != (int)level)
+        {
+            // Refiltering cannot bring back what the source left out.
+            var merged = level | (DumpLevel)source.DumpLevel;
+            sink.Info($"dump_level is changed to {(int)merged}, because {vmcore} was created by dump_level({source.DumpLevel}).");
+            level = merged;
+        }
         var kernel = KernelModel.Build(input, limits, DumpFilter.NeedsPageStructs(level));
         DescribeInput(input, kernel);
 
@@ -134,8 +141,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
             sink.Warning($"WARNING: page structs unavailable ({w}); only holes and zero pages are excluded.");
         if (!sink.Enabled(MessageSink.Debug))
             return;
-        sink.DebugLine($"input        : {input.File.Path} (ELF{(input.Elf.Is64Bit ? 64 : 32)}, {(input.File.IsMapped ? "mmap" : "read")}, {input.CpuCount} CPUs)");
-        foreach (var l in input.Elf.Loads)
+        sink.DebugLine($"input        : {input.File.Path} ({input.FormatName}, {(input.File.IsMapped ? "mmap" : "read")}, {input.CpuCount} CPUs)");
+        foreach (var l in input.Loads)
             sink.DebugLine($"LOAD         : paddr {l.PhysicalAddress:x16}-{l.PhysicalAddress + l.MemorySize:x16} vaddr {l.VirtualAddress:x16} filesz {l.FileSize:x}");
         sink.DebugLine($"OSRELEASE    : {kernel.Info?.OsRelease ?? "(no VMCOREINFO)"}");
         sink.DebugLine($"page_size    : {kernel.PageSize}");

@@ -102,8 +102,8 @@ public class Elf32CoreTests
         k.FillPage(0x10);
         using var f = new TempVmcore(k.ToElf(new ElfOptions { Elf32 = true, OmitVmcoreinfo = true }));
         using var input = DumpInput.Open(f.Path, Limits.Default);
-        Assert.False(input.Elf.Is64Bit);
-        Assert.Equal(Coresift.Input.ElfLayout.Em386, input.Elf.Machine);
+        Assert.False(input.Elf!.Is64Bit);
+        Assert.Equal(Coresift.Input.ElfLayout.Em386, input.Elf!.Machine);
         Assert.Equal(2, input.CpuCount);
         var stats = f.Filter(1).Stats;
         Assert.Equal(0x800UL, stats.OriginalPages);

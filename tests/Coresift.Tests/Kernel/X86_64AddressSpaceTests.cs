@@ -19,7 +19,7 @@ public class X86_64AddressSpaceTests
         using var f = new TempVmcore(k.ToElf());
         using var input = DumpInput.Open(f.Path, Limits.Default);
         var info = VmcoreInfo.Parse(input.VmcoreInfoBytes!, Limits.Default);
-        var space = X86_64AddressSpace.Create(input.Memory, info, input.Elf.Loads);
+        var space = X86_64AddressSpace.Create(input.Memory, info, input.Loads);
         Assert.Equal(levels, space.Levels);
 
         Assert.True(space.TryTranslate(k.DirectMap(0x123456), out ulong p, out ulong size));
@@ -44,7 +44,7 @@ public class X86_64AddressSpaceTests
         var k = new SyntheticKernel(Generation.Linux6_1, [(0, 0x4000000)]) { PhysBase = -0x1000000 };
         using var f = new TempVmcore(k.ToElf());
         using var input = DumpInput.Open(f.Path, Limits.Default);
-        var space = X86_64AddressSpace.Create(input.Memory, VmcoreInfo.Parse(input.VmcoreInfoBytes!, Limits.Default), input.Elf.Loads);
+        var space = X86_64AddressSpace.Create(input.Memory, VmcoreInfo.Parse(input.VmcoreInfoBytes!, Limits.Default), input.Loads);
         Assert.Equal(k.RootTable, space.RootTable);
         Assert.True(space.TryTranslate(k.DirectMap(0x1000), out ulong p, out _));
         Assert.Equal(0x1000UL, p);

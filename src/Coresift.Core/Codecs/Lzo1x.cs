@@ -1,0 +1,17 @@
+namespace Coresift.Codecs;
+
+/// <summary>LZO1X-1 compression and safe decompression, compatible with liblzo2's lzo1x_1_compress and lzo1x_decompress_safe.</summary>
+public static class Lzo1x
+{
+    [ThreadStatic]
+    private static Lzo1xCompressor? t_compressor;
+
+    /// <summary>liblzo2's output bound for an input of n bytes: n + n/16 + 64 + 3.</summary>
+    public static int MaxCompressedLength(int n) => n + n / 16 + 64 + 3;
+
+    /// <summary>Compresses src into dst with this thread's compressor; returns the length, or -1 when dst is too small.</summary>
+    public static int Compress(ReadOnlySpan<byte> src, Span<byte> dst) => (t_compressor ??= new Lzo1xCompressor()).Compress(src, dst);
+
+    /// <summary>Decompresses one LZO1X stream into dst; returns the length, or -1 on corrupt input or when dst is too small.</summary>
+    public static int Decompress(ReadOnlySpan<byte> src, Span<byte> dst) => Lzo1xDecompressor.Decompress(src, dst);
+}
