@@ -7,7 +7,9 @@ namespace Coresift.App.Commands;
 public static class CommandRunner
 {
     /// <summary>Parses args, runs the chosen command, prints the outcome; returns the exit code.</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    /// <param name="binaryOut">Where -F writes the flattened dump (the process's stdout when null).</param>
+    /// <param name="binaryIn">Where -R reads the flattened dump (the process's stdin when null).</param>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Stream? binaryOut = null, Stream? binaryIn = null)
     {
         ParseOutcome outcome;
         try
@@ -27,12 +29,13 @@ public static class CommandRunner
                 stderr.Write(e);
             return outcome.ExitCode;
         }
-        var sink = new MessageSink(options.MessageLevel, stdout, stderr, messagesToStderr: options.Flatten);
+        var sink = new MessageSink(options.MessageLevel, stdout, stderr, messagesToStderr: options.WritesToStdout);
         try
         {
             int rc = options.Mode switch
             {
-                RunMode.Dump => new DumpCommand(options, sink).Run(),
+                RunMode.Dump or RunMode.Flatten => new DumpCommand(options, sink, () => binaryOut ?? Console.OpenStandardOutput()).Run(),
+                RunMode.Rearrange => new RearrangeCommand(options, sink, () => binaryIn ?? Console.OpenStandardInput()).Run(),
                 _ => throw new CoresiftException($"{ModeName(options.Mode)} is not supported yet"),
             };
             sink.Info("");

@@ -10,22 +10,24 @@ using Coresift.Output;
 namespace Coresift.App.Commands;
 
 /// <summary>VMCORE DUMPFILE: classify every page at the dump level and write a kdump-compressed file (or only count, with --dry-run).</summary>
-public sealed class DumpCommand(DumpOptions options, MessageSink sink)
+public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stream> openStdout)
 {
     /// <summary>Runs the dump; returns the exit code.</summary>
     public int Run()
     {
-        if (options.Positionals.Count < 2)
+        if (options.InputPaths.Count < 1 || (!options.Flatten && options.OutputPaths.Count < 1))
             throw new CoresiftException("VMCORE and DUMPFILE must be given");
-        string vmcore = options.Positionals[0];
-        string dumpfile = options.Positionals[1];
+        string vmcore = options.InputPaths[0];
+        string dumpfile = options.Flatten ? "standard output (flattened)" : options.OutputPaths[0];
         RejectUnbuiltOptions();
 
         var level = (DumpLevel)options.DumpLevels[0];
         var limits = Limits.Default;
         var clock = Stopwatch.StartNew();
         // The output is opened first, as makedumpfile does: an existing file fails before any work.
-        using var output = options.DryRun ? null : FileOutputSink.Create(dumpfile, options.Force, options.SizeLimit);
+        using IOutputSink? output = options.DryRun ? null
+            : options.Flatten ? new FlattenedOutputSink(openStdout())
+            : FileOutputSink.Create(dumpfile, options.Force, options.SizeLimit);
         using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
         if (input.Kdump is { } source && ((int)level | source.DumpLevel) != (int)level)
         {
@@ -81,7 +83,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
     }
 
     /// <summary>Writes the kdump-compressed file; marks it incomplete if the device fills up.</summary>
-    private KdumpResult Write(FileOutputSink output, DumpInput input, KernelModel kernel, DumpFilter filter, DumpLevel level)
+    private KdumpResult Write(IOutputSink output, DumpInput input, KernelModel kernel, DumpFilter filter, DumpLevel level)
     {
         IPageCodec? codec = options.Compression switch
         {
@@ -120,16 +122,15 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink)
         {
             (codec as IDisposable)?.Dispose();
         }
-        if (result.Incomplete)
+        try
         {
-            try
-            {
+            if (result.Incomplete)
                 writer.RewriteMainHeader(status | KdumpFlags.Incomplete);
-            }
-            catch (OutputFullException)
-            {
-                // The header block was written first; only the flag could not be set.
-            }
+            (output as FlattenedOutputSink)?.Finish();
+        }
+        catch (OutputFullException)
+        {
+            // The header block was written first; only the flag (or the stream's end marker) could not be added.
         }
         return result;
     }

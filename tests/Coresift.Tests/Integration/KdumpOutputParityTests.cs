@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using Coresift.Common;
+using Coresift.Input;
+using Xunit.Abstractions;
+
+namespace Coresift.Tests.Integration;
+
+/// <summary>coresift's kdump-compressed files against makedumpfile 1.7.2's, on the sample vmcore.</summary>
+public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("coresift-parity-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Runs makedumpfile on the sample; null when it is not installed (outside CI).</summary>
+    private string? Makedumpfile(string name, params string[] args)
+    {
+        if (TestEnvironment.Makedumpfile is not { } mdf)
+        {
+            Assert.False(TestEnvironment.IsCi, "makedumpfile must be installed in CI");
+            output.WriteLine("makedumpfile not installed: comparison not run");
+            return null;
+        }
+        string path = Path.Combine(_dir, name);
+        var (rc, _, err) = TestEnvironment.Run(mdf, [.. args, path]);
+        Assert.True(rc == 0, $"makedumpfile {string.Join(' ', args)}: {err}");
+        return path;
+    }
+
+    /// <summary>Runs coresift in-process on the sample.</summary>
+    private string Coresift(string name, params string[] args)
+    {
+        string path = Path.Combine(_dir, name);
+        var (rc, _, err) = TestEnvironment.RunCoresift([.. args, TestEnvironment.SampleVmcore, path]);
+        Assert.True(rc == 0, $"coresift {string.Join(' ', args)}: {err}");
+        return path;
+    }
+
+    private static string Sha(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(31)]
+    public void Uncompressed_output_is_byte_identical_to_makedumpfile(int level)
+    {
+        string mine = Coresift($"cs-d{level}", "-d", level.ToString());
+        string? theirs = Makedumpfile($"mdf-d{level}", "-d", level.ToString(), MakedumpfileCopy.For(TestEnvironment.SampleVmcore));
+        if (theirs is null)
+            return;
+        Assert.Equal(new FileInfo(theirs).Length, new FileInfo(mine).Length);
+        Assert.Equal(Sha(theirs), Sha(mine));
+    }
+
+    [Theory]
+    [InlineData("-c", 0x01u)]
+    [InlineData("-p", 0x04u)]
+    [InlineData("-z", 0x20u)]
+    public void Compressed_output_has_makedumpfiles_bitmaps_and_every_page_of_the_input(string codec, uint flag)
+    {
+        string mine = Coresift("cs" + codec, codec, "-d", "31");
+        string? plain = Makedumpfile("mdf-d31", "-d", "31", MakedumpfileCopy.For(TestEnvironment.SampleVmcore));
+        using var mineFile = VmcoreFile.Open(mine);
+        var dump = new KdumpFile(mineFile, Limits.Default);
+        Assert.Equal(flag, dump.Status);
+        using var input = DumpInput.Open(TestEnvironment.SampleVmcore, Limits.Default);
+        var a = new byte[4096];
+        var b = new byte[4096];
+        ulong compressed = 0;
+        for (ulong pfn = dump.Dumpable.NextSet(0); pfn != ulong.MaxValue; pfn = dump.Dumpable.NextSet(pfn + 1))
+        {
+            Assert.True(dump.TryReadPage(pfn, a));
+            Assert.True(input.Memory.TryRead(pfn << 12, b));
+            Assert.True(a.AsSpan().SequenceEqual(b), $"pfn {pfn:x}");
+            var d = dump.Descriptor(pfn);
+            Assert.True(d.Flags == 0 || d.Flags == flag);
+            if (d.Flags == flag) compressed++;
+        }
+        Assert.True(compressed > 1000);
+        if (plain is null)
+            return;
+        using var plainFile = VmcoreFile.Open(plain);
+        var reference = new KdumpFile(plainFile, Limits.Default);
+        Assert.Equal(reference.Backed.Words.ToArray(), dump.Backed.Words.ToArray());
+        Assert.Equal(reference.Dumpable.Words.ToArray(), dump.Dumpable.Words.ToArray());
+        Assert.Equal(reference.DescriptorOffset, dump.DescriptorOffset);
+        Assert.Equal(reference.Utsname, dump.Utsname);
+        Assert.Equal(reference.Notes, dump.Notes);
+        Assert.Equal((reference.PhysBase, reference.DumpLevel, reference.MaxMapnr, reference.NrCpus, reference.Timestamp),
+                     (dump.PhysBase, dump.DumpLevel, dump.MaxMapnr, dump.NrCpus, dump.Timestamp));
+    }
+
+    [Fact]
+    public void Makedumpfile_refilters_coresifts_zlib_file_into_its_own_output()
+    {
+        string mine = Coresift("cs-c31", "-c", "-d", "31");
+        string? refiltered = Makedumpfile("refiltered", "-d", "31", mine);
+        string? direct = Makedumpfile("mdf-d31", "-d", "31", MakedumpfileCopy.For(TestEnvironment.SampleVmcore));
+        if (refiltered is null || direct is null)
+            return;
+        Assert.Equal(Sha(direct), Sha(refiltered));
+    }
+
+    [Fact]
+    public void Coresift_refilters_makedumpfiles_level_1_file_into_makedumpfiles_level_31_file()
+    {
+        string? d1 = Makedumpfile("mdf-d1", "-d", "1", MakedumpfileCopy.For(TestEnvironment.SampleVmcore));
+        string? d31 = Makedumpfile("mdf-d31", "-d", "31", MakedumpfileCopy.For(TestEnvironment.SampleVmcore));
+        if (d1 is null || d31 is null)
+            return;
+        string mine = Path.Combine(_dir, "cs-refiltered");
+        var (rc, _, err) = TestEnvironment.RunCoresift("-d", "31", d1, mine);
+        Assert.True(rc == 0, err);
+        Assert.Equal(Sha(d31), Sha(mine));
+    }
+}
