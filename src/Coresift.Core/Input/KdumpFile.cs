@@ -223,7 +223,10 @@ public sealed class KdumpFile : IPhysicalMemory
     {
         ulong index = Rank(pfn) - Rank(StartPfn);
         Span<byte> d = stackalloc byte[P.Size];
-        _file.ReadExactly(DescriptorOffset + (long)index * P.Size, d);
+        long at = DescriptorOffset + (long)index * P.Size;
+        if (at > _file.Length - P.Size)
+            return (0, 0, 0); // an incomplete dump ended before this descriptor: the page is lost
+        _file.ReadExactly(at, d);
         return (BinaryPrimitives.ReadInt64LittleEndian(d), BinaryPrimitives.ReadUInt32LittleEndian(d[P.DataSize..]), BinaryPrimitives.ReadUInt32LittleEndian(d[P.Flags..]));
     }
 

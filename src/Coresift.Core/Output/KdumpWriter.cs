@@ -85,7 +85,7 @@ public sealed class KdumpWriter
     public KdumpResult WritePages(Bitmap dumpable, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
     {
         int b = _layout.BlockSize;
-        var data = new RegionWriter(_sink, _layout.DataOffset, DataBufferSize);
+        var data = new RegionWriter(_sink, _layout.DataOffset, DataBufferSize, autoFlush: false);
         var descs = new byte[DescBufferSize];
         int descUsed = 0;
         long descFlushedTo = _layout.DescriptorOffset;
@@ -107,6 +107,9 @@ public sealed class KdumpWriter
                         Array.Clear(scratch);
                     page = scratch;
                 }
+                // Keep descriptors and data flushed together, so a dump cut short keeps every page written so far.
+                if (data.Free < packed.Length)
+                    FlushBoth();
                 long offset;
                 uint size, flags = 0;
                 if (excludeZero && !page.ContainsAnyExcept((byte)0))

@@ -1,7 +1,8 @@
 namespace Coresift.Output;
 
 /// <summary>Appends bytes to one region of the output through a large buffer (the descriptor cursor, the data cursor).</summary>
-internal sealed class RegionWriter(IOutputSink sink, long start, int bufferSize)
+/// <remarks>Without autoFlush the owner flushes (to keep two regions in step) and must keep <see cref="Free"/> large enough.</remarks>
+internal sealed class RegionWriter(IOutputSink sink, long start, int bufferSize, bool autoFlush = true)
 {
     private readonly byte[] _buffer = new byte[bufferSize];
     private int _used;
@@ -10,19 +11,24 @@ internal sealed class RegionWriter(IOutputSink sink, long start, int bufferSize)
     /// <summary>The offset the next appended byte will have.</summary>
     public long Position => _flushedTo + _used;
 
+    /// <summary>Bytes that still fit in the buffer before it must be flushed.</summary>
+    public int Free => _buffer.Length - _used;
+
     /// <summary>The offset up to which bytes have reached the sink.</summary>
     public long FlushedTo => _flushedTo;
 
     /// <summary>Appends bytes, flushing full buffers.</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
+        if (!autoFlush && data.Length > Free)
+            throw new InvalidOperationException("region buffer overflow: the owner must flush first");
         while (!data.IsEmpty)
         {
             int n = Math.Min(data.Length, _buffer.Length - _used);
             data[..n].CopyTo(_buffer.AsSpan(_used));
             _used += n;
             data = data[n..];
-            if (_used == _buffer.Length)
+            if (autoFlush && _used == _buffer.Length)
                 Flush();
         }
     }
@@ -39,7 +45,7 @@ internal sealed class RegionWriter(IOutputSink sink, long start, int bufferSize)
     public void Advance(int length)
     {
         _used += length;
-        if (_used == _buffer.Length)
+        if (autoFlush && _used == _buffer.Length)
             Flush();
     }
 
