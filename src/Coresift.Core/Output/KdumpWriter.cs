@@ -18,8 +18,7 @@ public readonly record struct KdumpResult(long Bytes, ulong PagesWritten, ulong 
 /// </remarks>
 public sealed class KdumpWriter
 {
-    private const int DataBufferSize = 1 << 20;
-    private const int DescBufferSize = 64 * 1024 / KdumpFormat.PageDesc.Size * KdumpFormat.PageDesc.Size;
+    private readonly int _cacheBytes;
 
     private readonly IOutputSink _sink;
     private readonly KdumpHeader _header;
@@ -29,9 +28,10 @@ public sealed class KdumpWriter
     /// <summary>The planned layout.</summary>
     public KdumpLayout Layout => _layout;
 
-    /// <summary>Plans the file for these bitmaps and notes.</summary>
-    public KdumpWriter(IOutputSink sink, KdumpHeader header, ReadOnlyMemory<byte> notes, int blockSize, ulong dumpablePages)
+    /// <summary>Plans the file for these bitmaps and notes; cacheBytes sizes the data and descriptor caches (-b: page size &lt;&lt; order).</summary>
+    public KdumpWriter(IOutputSink sink, KdumpHeader header, ReadOnlyMemory<byte> notes, int blockSize, ulong dumpablePages, int cacheBytes = 4096 << 4)
     {
+        _cacheBytes = Math.Max(cacheBytes, 2 * blockSize + 64);
         _sink = sink;
         _header = header;
         _notes = notes;
@@ -85,12 +85,12 @@ public sealed class KdumpWriter
     public KdumpResult WritePages(Bitmap dumpable, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
     {
         int b = _layout.BlockSize;
-        var data = new RegionWriter(_sink, _layout.DataOffset, DataBufferSize, autoFlush: false);
-        var descs = new byte[DescBufferSize];
+        var packed = new byte[Math.Max(b, codec?.MaxCompressedLength(b) ?? b)];
+        var data = new RegionWriter(_sink, _layout.DataOffset, Math.Max(_cacheBytes, 2 * packed.Length), autoFlush: false);
+        var descs = new byte[Math.Max(_cacheBytes / KdumpFormat.PageDesc.Size, 1) * KdumpFormat.PageDesc.Size];
         int descUsed = 0;
         long descFlushedTo = _layout.DescriptorOffset;
         var scratch = new byte[b];
-        var packed = new byte[Math.Max(b, codec?.MaxCompressedLength(b) ?? b)];
         ulong written = 0, zero = 0;
         long zeroPageOffset = _layout.DataOffset;
 

@@ -21,29 +21,69 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         string dumpfile = options.Flatten ? "standard output (flattened)" : options.OutputPaths[0];
         RejectUnbuiltOptions();
 
-        var level = (DumpLevel)options.DumpLevels[0];
         var limits = Limits.Default;
-        var clock = Stopwatch.StartNew();
         // The output is opened first, as makedumpfile does: an existing file fails before any work.
-        using IOutputSink? output = options.DryRun ? null
-            : options.Flatten ? new FlattenedOutputSink(openStdout())
-            : FileOutputSink.Create(dumpfile, options.Force, options.SizeLimit);
-        using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
-        if (input.Kdump is { } source && ((int)level | source.DumpLevel) != (int)level)
+        IOutputSink? output = OpenOutput(dumpfile, options.Force);
+        try
         {
-            // Refiltering cannot bring back what the source left out.
-            var merged = level | (DumpLevel)source.DumpLevel;
-            sink.Info($"dump_level is changed to {(int)merged}, because {vmcore} was created by dump_level({source.DumpLevel}).");
-            level = merged;
+            using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
+            bool needStructs = options.DumpLevels.Any(l => DumpFilter.NeedsPageStructs((DumpLevel)l));
+            var kernel = KernelModel.Build(input, limits, needStructs);
+            DescribeInput(input, kernel);
+            for (int attempt = 0; ; attempt++)
+            {
+                var level = MergeWithSource(input, vmcore, (DumpLevel)options.DumpLevels[attempt]);
+                var (filter, result) = Attempt(input, kernel, level, output);
+                if (result is { Incomplete: true } r)
+                {
+                    sink.ErrorLine(r.IncompleteReason ?? "the dump is incomplete");
+                    // With a -d list, the file is made again at the next level (only a real file can be started over).
+                    if (attempt + 1 < options.DumpLevels.Count && output is FileOutputSink)
+                    {
+                        output.Dispose();
+                        File.Delete(dumpfile);
+                        output = OpenOutput(dumpfile, force: false);
+                        sink.Info($"Retry to create a dumpfile by dump_level({options.DumpLevels[attempt + 1]}).");
+                        continue;
+                    }
+                    sink.Info("This is an incomplete dumpfile, but might analyzable.");
+                    return 1;
+                }
+                DebugSummary(kernel, filter);
+                sink.Info(options.DryRun ? $"Dry run: nothing was written to {dumpfile}." : $"The dumpfile is saved to {dumpfile}.");
+                return 0;
+            }
         }
-        var kernel = KernelModel.Build(input, limits, DumpFilter.NeedsPageStructs(level));
-        DescribeInput(input, kernel);
+        finally
+        {
+            output?.Dispose();
+        }
+    }
 
+    /// <summary>The sink for this run: none for --dry-run, stdout for -F, else the dump file.</summary>
+    private IOutputSink? OpenOutput(string dumpfile, bool force) =>
+        options.DryRun ? null
+        : options.Flatten ? new FlattenedOutputSink(openStdout())
+        : FileOutputSink.Create(dumpfile, force, options.SizeLimit);
+
+    /// <summary>Refiltering cannot bring back what a kdump-compressed source left out: its level is ORed in.</summary>
+    private DumpLevel MergeWithSource(DumpInput input, string vmcore, DumpLevel level)
+    {
+        if (input.Kdump is not { } source || ((int)level | source.DumpLevel) == (int)level)
+            return level;
+        var merged = level | (DumpLevel)source.DumpLevel;
+        sink.Info($"dump_level is changed to {(int)merged}, because {vmcore} was created by dump_level({source.DumpLevel}).");
+        return merged;
+    }
+
+    /// <summary>Classifies at one level and writes (unless --dry-run); prints the report.</summary>
+    private (DumpFilter Filter, KdumpResult? Result) Attempt(DumpInput input, KernelModel kernel, DumpLevel level, IOutputSink? output)
+    {
+        var clock = Stopwatch.StartNew();
         var filter = new DumpFilter(kernel, level);
-        filter.Run(countZeroPages: options.DryRun);
+        filter.Run(countZeroPages: output is null);
         ReportWarnings(filter);
         var scanTime = clock.Elapsed;
-
         KdumpResult? result = null;
         if (output is not null)
         {
@@ -58,15 +98,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 sink.ReportText($"STEP [Copying data               ] : {(clock.Elapsed - scanTime).TotalSeconds:F6} seconds\n");
             sink.ReportText(filter.Stats.FormatReport());
         }
-        DebugSummary(kernel, filter);
-        if (result is { Incomplete: true } r)
-        {
-            sink.ErrorLine(r.IncompleteReason ?? "the dump is incomplete");
-            sink.Info("This is an incomplete dumpfile, but might analyzable.");
-            return 1;
-        }
-        sink.Info(options.DryRun ? $"Dry run: nothing was written to {dumpfile}." : $"The dumpfile is saved to {dumpfile}.");
-        return 0;
+        return (filter, result);
     }
 
     /// <summary>Options whose work is not built yet fail instead of being ignored.</summary>
@@ -78,8 +110,6 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             throw new CoresiftException("option '--num-threads' is not supported yet");
         if (options.CyclicBufferKiB is not null)
             throw new CoresiftException("option '--cyclic-buffer' is not supported yet");
-        if (options.DumpLevels.Count > 1)
-            throw new CoresiftException("a list of dump levels (-d A,B) is not supported yet");
     }
 
     /// <summary>Writes the kdump-compressed file; marks it incomplete if the device fills up.</summary>
@@ -106,7 +136,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             VmcoreinfoOffsetInNotes = vmcoreinfoOffset,
             VmcoreinfoSize = vmcoreinfoSize,
         };
-        var writer = new KdumpWriter(output, header, notes, kernel.PageSize, filter.Dumpable!.PopCount());
+        var writer = new KdumpWriter(output, header, notes, kernel.PageSize, filter.Dumpable!.PopCount(), kernel.PageSize << options.BlockOrder);
         uint status = codec?.DescriptorFlag ?? 0;
         KdumpResult result;
         try

@@ -151,6 +151,28 @@ public class KdumpWriterTests
     }
 
     [Fact]
+    public void A_dump_level_list_starts_over_at_the_next_level_when_the_limit_is_hit()
+    {
+        var k = Kernel();
+        using var vmcore = new TempVmcore(k.ToElf());
+        string full = vmcore.Path + ".d31", output = vmcore.Path + ".kdump";
+        try
+        {
+            Assert.Equal(0, TestEnvironment.RunCoresift("-d", "31", vmcore.Path, full).Rc);
+            long limit = new FileInfo(full).Length + 100;   // -d 31 fits, -d 0 does not
+            var (rc, stdout, err) = TestEnvironment.RunCoresift("-L", limit.ToString(), "-d", "0,31", vmcore.Path, output);
+            Assert.True(rc == 0, err);
+            Assert.Contains("Retry to create a dumpfile by dump_level(31).", stdout);
+            Assert.Equal(File.ReadAllBytes(full), File.ReadAllBytes(output));
+        }
+        finally
+        {
+            File.Delete(full);
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
     public void The_layout_follows_the_counts()
     {
         var l = KdumpLayout.Plan(4096, 0x1ffdd, 0xfc4, 21078);
