@@ -70,6 +70,7 @@ public sealed class KdumpFile : IPhysicalMemory
         var h = new byte[H.Size];
         ThrowHelper.Check(file.Length >= H.Size, $"{file.Path} is truncated inside the kdump header");
         file.ReadExactly(0, h);
+        ThrowHelper.Check(HasSignature(h), $"{file.Path} is not a kdump-compressed file");
         HeaderVersion = BinaryPrimitives.ReadInt32LittleEndian(h.AsSpan(H.Version));
         BlockSize = BinaryPrimitives.ReadInt32LittleEndian(h.AsSpan(H.BlockSize));
         ThrowHelper.Check(HeaderVersion is >= 0 and < 64 && BlockSize is >= 1024 and <= 1 << 20 && BitOperations.IsPow2(BlockSize),

@@ -83,6 +83,10 @@ public sealed class KdumpWriter
     /// <param name="excludeZero">Dump level bit 1: all-zero pages share one zero page.</param>
     /// <param name="codec">Per-page compression, or null for raw pages.</param>
     public KdumpResult WritePages(Bitmap dumpable, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
+        => WritePages(dumpable, 0, ulong.MaxValue, pages, pageShift, excludeZero, codec);
+
+    /// <summary>Streams descriptors (from table index 0) and data for the set bits of dumpable in [startPfn, endPfn): one --split member.</summary>
+    public KdumpResult WritePages(Bitmap dumpable, ulong startPfn, ulong endPfn, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
     {
         int b = _layout.BlockSize;
         var packed = new byte[Math.Max(b, codec?.MaxCompressedLength(b) ?? b)];
@@ -98,7 +102,7 @@ public sealed class KdumpWriter
         {
             if (excludeZero)
                 data.Append(new byte[b]); // the one shared zero page
-            for (ulong pfn = dumpable.NextSet(0); pfn != ulong.MaxValue; pfn = dumpable.NextSet(pfn + 1))
+            for (ulong pfn = dumpable.NextSet(startPfn); pfn < endPfn; pfn = dumpable.NextSet(pfn + 1))
             {
                 ulong paddr = pfn << pageShift;
                 if (!pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))

@@ -15,15 +15,16 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     /// <summary>Runs the dump; returns the exit code.</summary>
     public int Run()
     {
-        if (options.InputPaths.Count < 1 || (!options.Flatten && options.OutputPaths.Count < 1))
-            throw new CoresiftException("VMCORE and DUMPFILE must be given");
+        int outputsNeeded = options.Split ? 2 : 1;
+        if (options.InputPaths.Count < 1 || (!options.Flatten && options.OutputPaths.Count < outputsNeeded))
+            throw new CoresiftException(options.Split ? "VMCORE and at least two DUMPFILEs must be given" : "VMCORE and DUMPFILE must be given");
         string vmcore = options.InputPaths[0];
-        string dumpfile = options.Flatten ? "standard output (flattened)" : options.OutputPaths[0];
+        IReadOnlyList<string> dumpfiles = options.Flatten ? ["standard output (flattened)"] : options.OutputPaths;
         RejectUnbuiltOptions();
 
         var limits = Limits.Default;
-        // The output is opened first, as makedumpfile does: an existing file fails before any work.
-        IOutputSink? output = OpenOutput(dumpfile, options.Force);
+        // The outputs are opened first, as makedumpfile does: an existing file fails before any work.
+        var outputs = OpenOutputs(dumpfiles, options.Force);
         try
         {
             using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
@@ -33,16 +34,18 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             for (int attempt = 0; ; attempt++)
             {
                 var level = MergeWithSource(input, vmcore, (DumpLevel)options.DumpLevels[attempt]);
-                var (filter, result) = Attempt(input, kernel, level, output);
+                var (filter, result) = Attempt(input, kernel, level, outputs);
                 if (result is { Incomplete: true } r)
                 {
                     sink.ErrorLine(r.IncompleteReason ?? "the dump is incomplete");
-                    // With a -d list, the file is made again at the next level (only a real file can be started over).
-                    if (attempt + 1 < options.DumpLevels.Count && output is FileOutputSink)
+                    // With a -d list, the files are made again at the next level (only real files can be started over).
+                    if (attempt + 1 < options.DumpLevels.Count && outputs.All(o => o is FileOutputSink))
                     {
-                        output.Dispose();
-                        File.Delete(dumpfile);
-                        output = OpenOutput(dumpfile, force: false);
+                        foreach (var o in outputs)
+                            o?.Dispose();
+                        foreach (var f in dumpfiles)
+                            File.Delete(f);
+                        outputs = OpenOutputs(dumpfiles, force: false);
                         sink.Info($"Retry to create a dumpfile by dump_level({options.DumpLevels[attempt + 1]}).");
                         continue;
                     }
@@ -50,21 +53,40 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                     return 1;
                 }
                 DebugSummary(kernel, filter);
-                sink.Info(options.DryRun ? $"Dry run: nothing was written to {dumpfile}." : $"The dumpfile is saved to {dumpfile}.");
+                sink.Info(options.DryRun ? $"Dry run: nothing was written to {string.Join(", ", dumpfiles)}."
+                    : dumpfiles.Count == 1 ? $"The dumpfile is saved to {dumpfiles[0]}."
+                    : $"The dumpfiles are saved to {string.Join(", ", dumpfiles.Take(dumpfiles.Count - 1))}, and {dumpfiles[^1]}.");
                 return 0;
             }
         }
         finally
         {
-            output?.Dispose();
+            foreach (var o in outputs)
+                o?.Dispose();
         }
     }
 
-    /// <summary>The sink for this run: none for --dry-run, stdout for -F, else the dump file.</summary>
-    private IOutputSink? OpenOutput(string dumpfile, bool force) =>
-        options.DryRun ? null
-        : options.Flatten ? new FlattenedOutputSink(openStdout())
-        : FileOutputSink.Create(dumpfile, force, options.SizeLimit);
+    /// <summary>The sinks for this run: none for --dry-run, stdout for -F, else one file per DUMPFILE.</summary>
+    private IOutputSink?[] OpenOutputs(IReadOnlyList<string> dumpfiles, bool force)
+    {
+        if (options.DryRun)
+            return [null];
+        if (options.Flatten)
+            return [new FlattenedOutputSink(openStdout())];
+        var sinks = new IOutputSink?[dumpfiles.Count];
+        try
+        {
+            for (int i = 0; i < sinks.Length; i++)
+                sinks[i] = FileOutputSink.Create(dumpfiles[i], force, options.SizeLimit);
+            return sinks;
+        }
+        catch
+        {
+            foreach (var s in sinks)
+                s?.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Refiltering cannot bring back what a kdump-compressed source left out: its level is ORed in.</summary>
     private DumpLevel MergeWithSource(DumpInput input, string vmcore, DumpLevel level)
@@ -76,20 +98,34 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         return merged;
     }
 
-    /// <summary>Classifies at one level and writes (unless --dry-run); prints the report.</summary>
-    private (DumpFilter Filter, KdumpResult? Result) Attempt(DumpInput input, KernelModel kernel, DumpLevel level, IOutputSink? output)
+    /// <summary>Classifies at one level (one scan) and writes every output (unless --dry-run); prints the report.</summary>
+    private (DumpFilter Filter, KdumpResult? Result) Attempt(DumpInput input, KernelModel kernel, DumpLevel level, IOutputSink?[] outputs)
     {
         var clock = Stopwatch.StartNew();
         var filter = new DumpFilter(kernel, level);
-        filter.Run(countZeroPages: output is null);
+        bool dryRun = outputs[0] is null;
+        filter.Run(countZeroPages: dryRun);
         ReportWarnings(filter);
         var scanTime = clock.Elapsed;
         KdumpResult? result = null;
-        if (output is not null)
+        if (!dryRun)
         {
-            result = Write(output, input, kernel, filter, level);
-            filter.Stats.Zero = result.Value.ZeroPages;
-            filter.Stats.WriteBytes = (ulong)result.Value.Bytes;
+            ulong blockPfns = (ulong)((options.SplitBlockSizeKiB ?? SplitPlan.DefaultBlockBytes / 1024) * 1024 / kernel.PageSize);
+            var ranges = options.Split
+                ? SplitPlan.Ranges(filter.Dumpable!, kernel.MaxMapnr, outputs.Length, Math.Max(blockPfns, 1))
+                : [(0UL, ulong.MaxValue)];
+            ulong zero = 0, bytes = 0;
+            foreach (var (sinkOut, range) in outputs.Zip(ranges))
+            {
+                var r = Write(sinkOut!, input, kernel, filter, level, options.Split ? range : null);
+                zero += r.ZeroPages;
+                bytes += (ulong)r.Bytes;
+                result = r;
+                if (r.Incomplete)
+                    break;
+            }
+            filter.Stats.Zero = zero;
+            filter.Stats.WriteBytes = bytes;
         }
         if (sink.Enabled(MessageSink.Report))
         {
@@ -112,8 +148,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             throw new CoresiftException("option '--cyclic-buffer' is not supported yet");
     }
 
-    /// <summary>Writes the kdump-compressed file; marks it incomplete if the device fills up.</summary>
-    private KdumpResult Write(IOutputSink output, DumpInput input, KernelModel kernel, DumpFilter filter, DumpLevel level)
+    /// <summary>Writes one kdump-compressed file, or one --split member covering range.</summary>
+    private KdumpResult Write(IOutputSink output, DumpInput input, KernelModel kernel, DumpFilter filter, DumpLevel level, (ulong Start, ulong End)? range)
     {
         IPageCodec? codec = options.Compression switch
         {
@@ -135,6 +171,9 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             DumpLevel = (int)level,
             VmcoreinfoOffsetInNotes = vmcoreinfoOffset,
             VmcoreinfoSize = vmcoreinfoSize,
+            Split = range is not null,
+            StartPfn = range?.Start ?? 0,
+            EndPfn = range?.End ?? 0,
         };
         var writer = new KdumpWriter(output, header, notes, kernel.PageSize, filter.Dumpable!.PopCount(), kernel.PageSize << options.BlockOrder);
         uint status = codec?.DescriptorFlag ?? 0;
@@ -142,7 +181,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         try
         {
             writer.WriteHeaders(filter.Backed!, filter.Dumpable, status);
-            result = writer.WritePages(filter.Dumpable, kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, codec);
+            result = writer.WritePages(filter.Dumpable, range?.Start ?? 0, range?.End ?? ulong.MaxValue, kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, codec);
         }
         catch (OutputFullException e)
         {

@@ -113,4 +113,67 @@ public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
         Assert.True(rc == 0, err);
         Assert.Equal(Sha(d31), Sha(mine));
     }
+
+    [Fact]
+    public void Split_members_and_their_reassembly_are_byte_identical_to_makedumpfiles()
+    {
+        string[] mine = ["cs-s1", "cs-s2", "cs-s3"];
+        var (rc, _, err) = TestEnvironment.RunCoresift(["--split", "--splitblock-size", "4096", "-d", "31", TestEnvironment.SampleVmcore, .. mine.Select(m => Path.Combine(_dir, m))]);
+        Assert.True(rc == 0, err);
+        string joined = Path.Combine(_dir, "cs-joined");
+        (rc, _, err) = TestEnvironment.RunCoresift(["--reassemble", .. mine.Reverse().Select(m => Path.Combine(_dir, m)), joined]);
+        Assert.True(rc == 0, err);
+        var ranges = mine.Select(m =>
+        {
+            using var f = VmcoreFile.Open(Path.Combine(_dir, m));
+            var k = new KdumpFile(f, Limits.Default);
+            Assert.True(k.IsSplit);
+            return (k.StartPfn, k.EndPfn);
+        }).ToArray();
+        Assert.Equal(0UL, ranges[0].StartPfn);
+        Assert.Equal(ranges[0].EndPfn, ranges[1].StartPfn);
+        Assert.True(ranges[1].EndPfn > ranges[1].StartPfn, "the middle member has pages");
+
+        if (TestEnvironment.Makedumpfile is not { } mdf)
+        {
+            Assert.False(TestEnvironment.IsCi, "makedumpfile must be installed in CI");
+            return;
+        }
+        string[] theirs = ["mdf-s1", "mdf-s2", "mdf-s3"];
+        var (mrc, _, merr) = TestEnvironment.Run(mdf, ["--split", "--splitblock-size", "4096", "-d", "31", MakedumpfileCopy.For(TestEnvironment.SampleVmcore), .. theirs.Select(t => Path.Combine(_dir, t))]);
+        Assert.True(mrc == 0, merr);
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(Sha(Path.Combine(_dir, theirs[i])), Sha(Path.Combine(_dir, mine[i])));
+        string? direct = Makedumpfile("mdf-d31", "-d", "31", MakedumpfileCopy.For(TestEnvironment.SampleVmcore));
+        Assert.Equal(Sha(direct!), Sha(joined));
+        // makedumpfile joins coresift's members too.
+        string theirJoin = Path.Combine(_dir, "mdf-joined");
+        (mrc, _, merr) = TestEnvironment.Run(mdf, ["--reassemble", .. mine.Select(m => Path.Combine(_dir, m)), theirJoin]);
+        Assert.True(mrc == 0, merr);
+        Assert.Equal(Sha(direct!), Sha(theirJoin));
+    }
+
+    [Fact]
+    public void A_flattened_stream_rearranges_into_the_same_file_both_ways()
+    {
+        string direct = Coresift("cs-d31", "-d", "31");
+        var stream = new MemoryStream();
+        var err = new StringWriter();
+        int rc = Coresift.App.Commands.CommandRunner.Run(["-F", "-d", "31", TestEnvironment.SampleVmcore], new StringWriter(), err, binaryOut: stream);
+        Assert.True(rc == 0, err.ToString());
+        Assert.Equal("makedumpfile\0\0\0\0"u8.ToArray(), stream.ToArray()[..16]);
+        string rearranged = Path.Combine(_dir, "cs-rearranged");
+        stream.Position = 0;
+        rc = Coresift.App.Commands.CommandRunner.Run(["-R", rearranged], new StringWriter(), err, binaryIn: stream);
+        Assert.True(rc == 0, err.ToString());
+        Assert.Equal(Sha(direct), Sha(rearranged));
+        if (TestEnvironment.Makedumpfile is not { } mdf)
+            return;
+        string flat = Path.Combine(_dir, "cs.flat");
+        File.WriteAllBytes(flat, stream.ToArray());
+        string theirs = Path.Combine(_dir, "mdf-rearranged");
+        var (mrc, _, merr) = TestEnvironment.Run("sh", ["-c", $"'{mdf}' -R '{theirs}' < '{flat}'"]);
+        Assert.True(mrc == 0, merr);
+        Assert.Equal(Sha(direct), Sha(theirs));
+    }
 }
