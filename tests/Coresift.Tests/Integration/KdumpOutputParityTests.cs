@@ -159,12 +159,12 @@ public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
         string direct = Coresift("cs-d31", "-d", "31");
         var stream = new MemoryStream();
         var err = new StringWriter();
-        int rc = Coresift.App.Commands.CommandRunner.Run(["-F", "-d", "31", TestEnvironment.SampleVmcore], new StringWriter(), err, binaryOut: stream);
+        int rc = global::Coresift.App.Commands.CommandRunner.Run(["-F", "-d", "31", TestEnvironment.SampleVmcore], new StringWriter(), err, binaryOut: stream);
         Assert.True(rc == 0, err.ToString());
         Assert.Equal("makedumpfile\0\0\0\0"u8.ToArray(), stream.ToArray()[..16]);
         string rearranged = Path.Combine(_dir, "cs-rearranged");
         stream.Position = 0;
-        rc = Coresift.App.Commands.CommandRunner.Run(["-R", rearranged], new StringWriter(), err, binaryIn: stream);
+        rc = global::Coresift.App.Commands.CommandRunner.Run(["-R", rearranged], new StringWriter(), err, binaryIn: stream);
         Assert.True(rc == 0, err.ToString());
         Assert.Equal(Sha(direct), Sha(rearranged));
         if (TestEnvironment.Makedumpfile is not { } mdf)
