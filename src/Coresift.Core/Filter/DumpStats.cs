@@ -33,6 +33,9 @@ public sealed class DumpStats
     /// <summary>Logically offline pages excluded.</summary>
     public ulong Offline { get; set; }
 
+    /// <summary>-E: pages really left out of the ELF file (excluded runs of 256 pages or more, and tails), or null.</summary>
+    public ulong? ExcludedInElf { get; set; }
+
     /// <summary>Bytes written to the output (0 with --dry-run and no layout).</summary>
     public ulong WriteBytes { get; set; }
 
@@ -73,6 +76,8 @@ public sealed class DumpStats
         sb.Append('\n');
         sb.Append("Original pages  : ").Append(H(OriginalPages)).Append('\n');
         sb.Append("  Excluded pages   : ").Append(H(Excluded)).Append('\n');
+        if (ExcludedInElf is ulong elfExcluded)
+            sb.Append("     in ELF format : ").Append(H(elfExcluded)).Append('\n');
         sb.Append("    Pages filled with zero  : ").Append(H(Zero)).Append('\n');
         sb.Append("    Non-private cache pages : ").Append(H(NonPrivateCache)).Append('\n');
         sb.Append("    Private cache pages     : ").Append(H(PrivateCache)).Append('\n');
@@ -81,6 +86,8 @@ public sealed class DumpStats
         sb.Append("    Hwpoison pages          : ").Append(H(Hwpoison)).Append('\n');
         sb.Append("    Offline pages           : ").Append(H(Offline)).Append('\n');
         sb.Append("  Remaining pages  : ").Append(H(Remaining)).Append('\n');
+        if (ExcludedInElf is ulong elfExcluded2)
+            sb.Append("     in ELF format : ").Append(H(OriginalPages > elfExcluded2 ? OriginalPages - elfExcluded2 : 0)).Append('\n');
         ulong percent = OriginalPages == 0 ? 0 : Remaining * 100 / OriginalPages;
         sb.Append("  (The number of pages is reduced to ").Append(percent).Append("%.)\n");
         sb.Append("Memory Hole     : ").Append(H(MemoryHole)).Append('\n');

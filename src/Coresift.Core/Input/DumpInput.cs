@@ -121,6 +121,14 @@ public sealed class DumpInput : IDisposable
         return (-1, 0);
     }
 
+    /// <summary>The first bytes of the input's ELF header (e_ident ... e_entry), copied into -E output.</summary>
+    public byte[] ReadElfIdentity()
+    {
+        var id = new byte[32];
+        File.ReadExactly(0, id);
+        return id;
+    }
+
     /// <summary>Closes the file.</summary>
     public void Dispose() => File.Dispose();
 }

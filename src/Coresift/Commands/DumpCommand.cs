@@ -29,6 +29,10 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         {
             using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
             bool needStructs = options.DumpLevels.Any(l => DumpFilter.NeedsPageStructs((DumpLevel)l));
+            if (options.ElfOutput && input.Kdump is not null)
+                throw new CoresiftException($"'-E' option is disabled, because {vmcore} is kdump compressed format.");
+            if (options.ElfOutput && !input.Elf!.Is64Bit)
+                throw new CoresiftException($"-E writes ELF64 cores only; {vmcore} is ELF32");
             var kernel = KernelModel.Build(input, limits, needStructs);
             DescribeInput(input, kernel);
             for (int attempt = 0; ; attempt++)
@@ -111,10 +115,21 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         if (!dryRun)
         {
             ulong blockPfns = (ulong)((options.SplitBlockSizeKiB ?? SplitPlan.DefaultBlockBytes / 1024) * 1024 / kernel.PageSize);
-            var ranges = options.Split
+            IReadOnlyList<(ulong, ulong)> ranges = options.Split
                 ? SplitPlan.Ranges(filter.Dumpable!, kernel.MaxMapnr, outputs.Length, Math.Max(blockPfns, 1))
                 : [(0UL, ulong.MaxValue)];
             ulong zero = 0, bytes = 0;
+            if (options.ElfOutput)
+            {
+                var elf = new ElfDumpWriter(outputs[0]!, input.Elf!, input.ReadElfIdentity(), input.ReadNoteSegments(), kernel.Physical, kernel.PageSize)
+                    .Write(filter.Dumpable!, kernel.MaxMapnr, (level & DumpLevel.Zero) != 0);
+                (outputs[0] as FlattenedOutputSink)?.Finish();
+                filter.Stats.Zero = elf.ZeroPages;
+                filter.Stats.ExcludedInElf = elf.ExcludedInElf;
+                filter.Stats.WriteBytes = (ulong)elf.Bytes;
+                result = new KdumpResult(elf.Bytes, 0, elf.ZeroPages, elf.Incomplete, elf.IncompleteReason);
+                ranges = [];
+            }
             foreach (var (sinkOut, range) in outputs.Zip(ranges))
             {
                 var r = Write(sinkOut!, input, kernel, filter, level, options.Split ? range : null);
@@ -124,8 +139,11 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 if (r.Incomplete)
                     break;
             }
-            filter.Stats.Zero = zero;
-            filter.Stats.WriteBytes = bytes;
+            if (!options.ElfOutput)
+            {
+                filter.Stats.Zero = zero;
+                filter.Stats.WriteBytes = bytes;
+            }
         }
         if (sink.Enabled(MessageSink.Report))
         {
@@ -140,8 +158,6 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     /// <summary>Options whose work is not built yet fail instead of being ignored.</summary>
     private void RejectUnbuiltOptions()
     {
-        if (options.ElfOutput)
-            throw new CoresiftException("option '-E' is not supported yet");
         if (options.NumThreads is not null)
             throw new CoresiftException("option '--num-threads' is not supported yet");
         if (options.CyclicBufferKiB is not null)
