@@ -34,6 +34,8 @@ Outputs:
   --truth FILE         guest truth (/proc/meminfo, zoneinfo, buddyinfo, vmstat
                        read right before the dump); default <out-base>.truth.txt
   --zstd FILE          also write a zstd -19 --long=27 compressed copy
+  --qemu-kdump PREFIX  also let QEMU dump the same (stopped) guest as
+                       PREFIX.kdump-zlib, PREFIX.kdump-lzo, PREFIX.kdump-snappy
   --makedumpfile-copy FILE
                        copy of the vmcore with the program headers moved to
                        offset 64 (readable by makedumpfile 1.7.2)
@@ -51,7 +53,7 @@ EOF
 
 KSPEC=6.1 MEM=128M SMP=2 LA57=0 THP=0 NOKASLR=0 SCRUB=0 WORKLOAD="" EXTRA_APPEND=""
 BOOT_TIMEOUT=300 DUMP_TIMEOUT=900 WORKDIR="" OUT="" TRUTH="" ZSTD_OUT=""
-MDF_COPY="" MDF_STATS=0 FROM=""
+MDF_COPY="" MDF_STATS=0 FROM="" QEMU_KDUMP=""
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -72,6 +74,9 @@ while [ $# -gt 0 ]; do
     --zstd) ZSTD_OUT=${2:?}; shift 2 ;;
     --makedumpfile-copy) MDF_COPY=${2:?}; shift 2 ;;
     --mdf-stats) MDF_STATS=1; shift ;;
+    --qemu-kdump)
+        # The same stopped guest also dumped by QEMU as kdump-compressed files: PREFIX.kdump-{zlib,lzo,snappy}
+        p=${2:?}; QEMU_KDUMP="kdump-zlib=$p.kdump-zlib,kdump-lzo=$p.kdump-lzo,kdump-snappy=$p.kdump-snappy"; shift 2 ;;
     --from) FROM=${2:?}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -190,7 +195,7 @@ run_vm() {
     OUT_TMP=$CORE.partial
     rm -f "$OUT_TMP"
     t0=$SECONDS
-    python3 "$SCRIPT_DIR/vmtool.py" qmp-dump "$WORK/qmp.sock" "$OUT_TMP" "$DUMP_TIMEOUT" ||
+    python3 "$SCRIPT_DIR/vmtool.py" qmp-dump "$WORK/qmp.sock" "$OUT_TMP" "$DUMP_TIMEOUT" "$QEMU_KDUMP" ||
         die "QMP dump failed"
     T_DUMP=$((SECONDS - t0))
     # QEMU was asked to quit; give it a moment, then make sure it is gone.

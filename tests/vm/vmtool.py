@@ -71,12 +71,33 @@ class Qmp:
             return r.get("return")
 
 
-def qmp_dump(sock_path, out, timeout):
-    deadline = time.monotonic() + timeout
+def qmp_dump(sock_path, out, timeout, extra=""):
+    """ELF dump to out; extra is "kdump-zlib=PATH,kdump-lzo=PATH,..." for more
+    dumps of the same (stopped) guest in QEMU's kdump-compressed formats."""
     q = Qmp(sock_path, 30)
+    q.cmd("stop")   # every dump sees the same memory
+    _one_dump(q, out, "elf", timeout)
+    available = set()
+    if extra:
+        caps = q.cmd("query-dump-guest-memory-capability") or {}
+        available = set(caps.get("formats", []))
+    for item in filter(None, extra.split(",")):
+        fmt, _, path = item.partition("=")
+        if fmt not in available:
+            print(f"vmtool: this QEMU cannot write {fmt}: skipped", file=sys.stderr)
+            continue
+        _one_dump(q, path, fmt, timeout)
+    try:
+        q.cmd("quit")
+    except (ConnectionError, OSError):
+        pass
+
+
+def _one_dump(q, out, fmt, timeout):
+    deadline = time.monotonic() + timeout
     t0 = time.monotonic()
     q.cmd("dump-guest-memory", paging=False, protocol="file:" + out,
-          detach=True, format="elf")
+          detach=True, format=fmt)
     last = None
     while True:
         st = q.cmd("query-dump")
@@ -93,12 +114,8 @@ def qmp_dump(sock_path, out, timeout):
         if time.monotonic() > deadline:
             die(f"dump did not complete within {timeout} s (status {status})")
         time.sleep(0.5)
-    print(f"vmtool: dump completed in {time.monotonic() - t0:.1f} s",
+    print(f"vmtool: {fmt} dump completed in {time.monotonic() - t0:.1f} s",
           file=sys.stderr)
-    try:
-        q.cmd("quit")
-    except (ConnectionError, OSError):
-        pass
 
 
 def qmp_quit(sock_path):
@@ -212,8 +229,8 @@ def phoff64(path):
 
 
 def main(argv):
-    if len(argv) == 5 and argv[1] == "qmp-dump":
-        qmp_dump(argv[2], argv[3], float(argv[4]))
+    if len(argv) in (5, 6) and argv[1] == "qmp-dump":
+        qmp_dump(argv[2], argv[3], float(argv[4]), argv[5] if len(argv) == 6 else "")
     elif len(argv) == 3 and argv[1] == "qmp-quit":
         qmp_quit(argv[2])
     elif len(argv) == 3 and argv[1] == "info":

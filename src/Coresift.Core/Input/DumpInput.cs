@@ -68,8 +68,15 @@ public sealed class DumpInput : IDisposable
             file.ReadExactly(0, head[..n]);
             if (KdumpFile.HasSignature(head[..n]))
                 return new DumpInput(file, new KdumpFile(file, limits));
-            if (head[..n].StartsWith("makedumpfile\0"u8))
-                throw new CoresiftException($"{path} is a flattened dump: rearrange it with -R first");
+            if (FlattenedFileView.HasSignature(head[..n]))
+            {
+                // A flattened kdump file (makedumpfile -F saved to disk, QEMU's kdump-zlib/lzo/snappy): read it in place.
+                var view = new FlattenedFileView(file);
+                var inner = new byte[8];
+                view.ReadExactly(0, inner);
+                ThrowHelper.Check(KdumpFile.HasSignature(inner), $"{path} is a flattened file that holds no kdump-compressed dump (an ELF one? rearrange it with -R)");
+                return new DumpInput(file, new KdumpFile(view, limits));
+            }
             ThrowHelper.Check(ElfCore.HasElfMagic(head[..n]), $"{path} is not an ELF core nor a kdump-compressed file");
             var elf = ElfCore.Read(file, limits);
             byte[]? info = null;

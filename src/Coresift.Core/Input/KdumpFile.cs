@@ -13,7 +13,7 @@ namespace Coresift.Input;
 /// <remarks>Pages excluded from the file, and pages whose descriptor is zero (lost in an incomplete dump), read as unavailable.</remarks>
 public sealed class KdumpFile : IPhysicalMemory
 {
-    private readonly VmcoreFile _file;
+    private readonly IFileSource _file;
     private readonly ulong[] _rank;        // set bits of the 2nd bitmap before each 4096-pfn block
     private readonly IPageCodec?[] _codecs = new IPageCodec?[0x40];
     private readonly byte[] _packed;
@@ -64,7 +64,7 @@ public sealed class KdumpFile : IPhysicalMemory
     public static bool HasSignature(ReadOnlySpan<byte> head) => head.StartsWith("KDUMP   "u8) || head.StartsWith("DISKDUMP"u8);
 
     /// <summary>Reads and validates the headers and bitmaps.</summary>
-    public KdumpFile(VmcoreFile file, Limits limits)
+    public KdumpFile(IFileSource file, Limits limits)
     {
         _file = file;
         var h = new byte[H.Size];
@@ -121,7 +121,7 @@ public sealed class KdumpFile : IPhysicalMemory
     }
 
     /// <summary>Reads the copied ELF notes and locates the VMCOREINFO text in them.</summary>
-    private static (byte[] Notes, long Offset, long Size) ReadNotes(VmcoreFile file, byte[] sub, Limits limits)
+    private static (byte[] Notes, long Offset, long Size) ReadNotes(IFileSource file, byte[] sub, Limits limits)
     {
         long offNote = BinaryPrimitives.ReadInt64LittleEndian(sub.AsSpan(S.OffsetNote));
         long sizeNote = BinaryPrimitives.ReadInt64LittleEndian(sub.AsSpan(S.SizeNote));
@@ -148,7 +148,7 @@ public sealed class KdumpFile : IPhysicalMemory
     }
 
     /// <summary>Reads the eraseinfo text (header_version 5+).</summary>
-    private static byte[] ReadEraseinfo(VmcoreFile file, byte[] sub, Limits limits)
+    private static byte[] ReadEraseinfo(IFileSource file, byte[] sub, Limits limits)
     {
         long off = BinaryPrimitives.ReadInt64LittleEndian(sub.AsSpan(S.OffsetEraseinfo));
         long size = BinaryPrimitives.ReadInt64LittleEndian(sub.AsSpan(S.SizeEraseinfo));
@@ -161,7 +161,7 @@ public sealed class KdumpFile : IPhysicalMemory
     }
 
     /// <summary>Reads one bitmap of maxMapnr bits.</summary>
-    private static Bitmap ReadBitmap(VmcoreFile file, long offset, ulong maxMapnr)
+    private static Bitmap ReadBitmap(IFileSource file, long offset, ulong maxMapnr)
     {
         var bitmap = new Bitmap(0, maxMapnr);
         int bytes = (int)((maxMapnr + 7) / 8);

@@ -5,7 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Coresift.Input;
 
 /// <summary>A read-only input file: memory-mapped when the kernel allows it, positional reads otherwise.</summary>
-public sealed unsafe class VmcoreFile : IDisposable
+public sealed unsafe class VmcoreFile : IFileSource, IDisposable
 {
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile? _map;
