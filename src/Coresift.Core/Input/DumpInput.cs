@@ -53,7 +53,9 @@ public sealed class DumpInput : IDisposable
             : null;
         CpuCount = kdump.NrCpus;
         string machine = Kernel.KernelIdentity.Field(kdump.Utsname, 4);
-        Machine = machine == "x86_64" ? ElfLayout.EmX86_64 : (ushort)0;
+        // An empty utsname (some writers leave it blank): x86_64 kernels export their top page table by these names.
+        bool x86Symbols = VmcoreInfoBytes is { } text && (text.AsSpan().IndexOf("SYMBOL(init_top_pgt)="u8) >= 0 || text.AsSpan().IndexOf("SYMBOL(init_level4_pgt)="u8) >= 0);
+        Machine = machine == "x86_64" || (machine.Length == 0 && x86Symbols) ? ElfLayout.EmX86_64 : (ushort)0;
         Loads = [];
     }
 

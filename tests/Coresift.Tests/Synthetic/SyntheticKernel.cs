@@ -46,6 +46,7 @@ public sealed class SyntheticKernel
     public ulong RootTable { get; }
     public ulong MemSectionRoots { get; private set; }
     public MemModelKind Model { get; }
+    public ulong UtsnamePage { get; }
     public ulong MemMapVariable { get; private set; }
     public long PhysBase { get; init; }
     public int Cpus { get; set; } = 2;
@@ -81,6 +82,11 @@ public sealed class SyntheticKernel
         _kernelFloorPfn = _ram[^1].Start >> PageShift;
         RootTable = AllocKernelPage();
         MapDirect();
+        UtsnamePage = AllocKernelPage();
+        string[] uts = ["Linux", "synthetic", "", "#1 SMP synthetic", "x86_64", "(none)"];
+        uts[2] = generation switch { Generation.Linux4_14 => "4.14.0-synthetic", Generation.Linux6_1 => "6.1.0-synthetic", _ => "6.12.0-synthetic" };
+        for (int i = 0; i < uts.Length; i++)
+            Encoding.ASCII.GetBytes(uts[i]).CopyTo(Page(UtsnamePage >> PageShift), i * 65);
         switch (model)
         {
             case MemModelKind.VmemmapExtreme: BuildMemMap(); break;
@@ -368,6 +374,8 @@ public sealed class SyntheticKernel
         {
             "OSRELEASE=" + Generation switch { Generation.Linux4_14 => "4.14.0-synthetic", Generation.Linux6_1 => "6.1.0-synthetic", _ => "6.12.0-synthetic" },
             "PAGESIZE=4096",
+            $"SYMBOL(init_uts_ns)={DirectMap(UtsnamePage):x}",
+            "OFFSET(uts_namespace.name)=0",
             Model == MemModelKind.Flat ? $"SYMBOL(mem_map)={MemMapVariable:x}" : $"SYMBOL(mem_section)={DirectMap(MemSectionRoots):x}",
             Model == MemModelKind.StaticSparse ? $"LENGTH(mem_section)={1UL << (PhysBits - SectionBits)}"
                 : $"LENGTH(mem_section)={(1UL << (PhysBits - SectionBits)) / (PageSize / 32)}",
