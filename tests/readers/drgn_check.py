@@ -4,7 +4,8 @@
 Usage: drgn_check.py DUMPFILE [VMLINUX]
 
 Exit codes: 0 = every check passed, 1 = a check failed (a FaultError or another read error),
-2 = usage error or drgn not installed.
+2 = usage error or drgn not installed, 4 = drgn cannot read this format at all (makedumpfile's
+flattened format, -F: neither drgn 0.0.22 nor its libkdumpfile 0.5.1 reads it; rearrange it with -R first).
 
 Run it with Debian's /usr/bin/python3 (python3-drgn installs drgn there; a pyenv or venv python3 may not see it).
 One line per check goes to stdout, "drgn: OK ..." or "drgn: FAIL ..." last.
@@ -29,11 +30,13 @@ except ImportError as e:  # pragma: no cover
     sys.exit(2)
 
 
-def elf_all_vaddr_zero(path):
-    """True when path is an ELF core whose PT_LOADs all have p_vaddr == 0 (QEMU dump-guest-memory, paging=false).
+def elf_has_no_kernel_vaddr(path):
+    """True when path is an ELF core none of whose PT_LOADs carries a kernel virtual address.
 
-    drgn's own ELF reader cannot translate kernel addresses in such files; libkdumpfile can
-    (DRGN_USE_LIBKDUMPFILE_FOR_ELF=1). Real /proc/vmcore copies and makedumpfile -E files carry virtual addresses.
+    QEMU's dump-guest-memory (paging=false) writes such files: p_vaddr equals p_paddr (0 for the first
+    segment). drgn's own ELF reader cannot translate kernel addresses in them ("recursive address
+    translation; page table may be missing from core dump"); libkdumpfile can
+    (DRGN_USE_LIBKDUMPFILE_FOR_ELF=1). Real /proc/vmcore copies carry kernel virtual addresses.
     """
     with open(path, "rb") as f:
         ident = f.read(64)
@@ -50,7 +53,7 @@ def elf_all_vaddr_zero(path):
             continue
         loads += 1
         p_vaddr, = struct.unpack_from("<Q", table, i * e_phentsize + 16)
-        if p_vaddr != 0:
+        if p_vaddr >= 0xFFFF800000000000:
             return False
     return loads > 0
 
@@ -77,11 +80,14 @@ def main(argv):
 
     fmt = file_format(dump)
     reader = "libkdumpfile" if fmt == "kdump" else "drgn-elf"
-    if fmt == "elf" and "DRGN_USE_LIBKDUMPFILE_FOR_ELF" not in os.environ and elf_all_vaddr_zero(dump):
+    if fmt == "elf" and "DRGN_USE_LIBKDUMPFILE_FOR_ELF" not in os.environ and elf_has_no_kernel_vaddr(dump):
         os.environ["DRGN_USE_LIBKDUMPFILE_FOR_ELF"] = "1"
     if fmt == "elf" and os.environ.get("DRGN_USE_LIBKDUMPFILE_FOR_ELF") == "1":
         reader = "libkdumpfile"
     print(f"drgn: version {drgn.__version__}, format {fmt}, reader {reader}")
+    if fmt == "flattened":
+        print(f"drgn: skipped: drgn {drgn.__version__} cannot read the flattened format (-F); rearrange it with -R first")
+        return 4
 
     prog = drgn.Program()
     try:
@@ -187,7 +193,7 @@ def main(argv):
     check("totalram pages", totalram)
 
     if failures:
-        print("drgn: FAIL " + "; ".join(failures))
+        print(f"drgn: FAIL {len(failures)} check(s): {failures[0]}")
         return 1
     print(f"drgn: OK {release}")
     return 0

@@ -67,6 +67,21 @@ public sealed class FileOutputSink : IOutputSink
     /// <inheritdoc />
     public void Flush() => RandomAccess.FlushToDisk(_handle);
 
-    /// <summary>Closes the file.</summary>
-    public void Dispose() => _handle.Dispose();
+    /// <summary>Closes the file, and removes it when nothing was ever written (a run that failed before its first byte).</summary>
+    public void Dispose()
+    {
+        bool empty = Length == 0 && !_handle.IsClosed;
+        _handle.Dispose();
+        if (empty)
+        {
+            try
+            {
+                File.Delete(Path);
+            }
+            catch (IOException)
+            {
+                // Best effort: an empty file is harmless.
+            }
+        }
+    }
 }
