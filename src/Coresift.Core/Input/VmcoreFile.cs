@@ -57,7 +57,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new CoresiftException($"Can't open the dump memory({path}). {Describe(e)}");
+            throw new CoresiftException($"Can't open the dump memory({path}). {IoErrors.Describe(e)}");
         }
         long length;
         try
@@ -67,20 +67,10 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         catch (IOException e)
         {
             handle.Dispose();
-            throw new CoresiftException($"Can't get the size of {path}. {Describe(e)}");
+            throw new CoresiftException($"Can't get the size of {path}. {IoErrors.Describe(e)}");
         }
         return new VmcoreFile(path, handle, length, !noMmap);
     }
-
-    /// <summary>A short reason for an I/O failure that does not depend on the runtime's resource strings (trimmed away).</summary>
-    internal static string Describe(Exception e) => e switch
-    {
-        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
-        UnauthorizedAccessException => "Permission denied",
-        PathTooLongException => "File name too long",
-        IOException io when io.HResult != 0 && !io.Message.Contains("IO_", StringComparison.Ordinal) => io.Message,
-        _ => e.GetType().Name,
-    };
 
     /// <summary>Reads exactly destination.Length bytes at offset, or raises a truncation error.</summary>
     public void ReadExactly(long offset, Span<byte> destination)
@@ -102,7 +92,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             }
             catch (IOException e)
             {
-                throw new CoresiftException($"Can't read the dump memory({Path}) at offset 0x{offset + done:x}. {Describe(e)}");
+                throw new CoresiftException($"Can't read the dump memory({Path}) at offset 0x{offset + done:x}. {IoErrors.Describe(e)}");
             }
             if (n == 0)
                 ThrowHelper.BadInput($"{Path} is truncated at offset 0x{offset + done:x}");

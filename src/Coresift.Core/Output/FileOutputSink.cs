@@ -38,7 +38,7 @@ public sealed class FileOutputSink : IOutputSink
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new CoresiftException($"Can't open the dump file({path}). {Input.VmcoreFile.Describe(e)}");
+            throw new CoresiftException($"Can't open the dump file({path}). {IoErrors.Describe(e)}");
         }
     }
 
@@ -59,7 +59,7 @@ public sealed class FileOutputSink : IOutputSink
         }
         catch (IOException e)
         {
-            throw new CoresiftException($"Can't write the dump file({Path}) at offset 0x{offset:x}. {Input.VmcoreFile.Describe(e)}");
+            throw new CoresiftException($"Can't write the dump file({Path}) at offset 0x{offset:x}. {IoErrors.Describe(e)}");
         }
         Length = Math.Max(Length, offset + data.Length);
     }

@@ -45,7 +45,7 @@ public sealed class FlattenedOutputSink : IOutputSink
         }
         catch (IOException e)
         {
-            throw new OutputFullException($"Can't write the flattened dump to the output stream. {Input.VmcoreFile.Describe(e)}");
+            throw new OutputFullException($"Can't write the flattened dump to the output stream. {IoErrors.Describe(e)}");
         }
     }
 

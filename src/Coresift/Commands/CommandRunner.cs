@@ -35,6 +35,7 @@ public static class CommandRunner
             int rc = options.Mode switch
             {
                 RunMode.Dump or RunMode.Flatten or RunMode.Split => new DumpCommand(options, sink, () => binaryOut ?? Console.OpenStandardOutput()).Run(),
+                RunMode.Dmesg => new DmesgCommand(options, sink, () => binaryOut ?? Console.OpenStandardOutput()).Run(),
                 RunMode.Reassemble => new ReassembleCommand(options, sink).Run(),
                 RunMode.Rearrange => new RearrangeCommand(options, sink, () => binaryIn ?? Console.OpenStandardInput()).Run(),
                 _ => throw new CoresiftException($"{ModeName(options.Mode)} is not supported yet"),

@@ -231,4 +231,22 @@ public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
         }
         return list.ToArray();
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Dump_dmesg_from_the_vmcore_and_from_a_compressed_dump_equals_makedumpfiles(bool partial)
+    {
+        string[] flag = partial ? ["--dump-dmesg", "--partial-dmesg"] : ["--dump-dmesg"];
+        string fromVmcore = Coresift("cs-dmesg", flag);
+        string dump = Coresift("cs-c31-for-dmesg", "-c", "-d", "31");
+        string fromDump = Path.Combine(_dir, "cs-dmesg-from-dump");
+        var (rc, _, err) = TestEnvironment.RunCoresift([.. flag, dump, fromDump]);
+        Assert.True(rc == 0, err);
+        Assert.Equal(File.ReadAllBytes(fromVmcore), File.ReadAllBytes(fromDump));
+        Assert.True(new FileInfo(fromVmcore).Length > 10_000);
+        string? theirs = Makedumpfile("mdf-dmesg", [.. flag, MakedumpfileCopy.For(TestEnvironment.SampleVmcore)]);
+        if (theirs is not null)
+            Assert.Equal(Sha(theirs), Sha(fromVmcore));
+    }
 }

@@ -10,6 +10,9 @@ internal sealed class KernelBuffer
     /// <summary>Bytes fetched from the dump per chunk.</summary>
     private const int ChunkBytes = 64 << 10;
 
+    /// <summary>Chunks kept at once (4 MiB); the walks are mostly sequential, so dropping them all when full is enough.</summary>
+    private const int MaxCachedChunks = 64;
+
     private readonly IKernelMemory _mem;
     private readonly Dictionary<long, byte[]?> _chunks = new();
 
@@ -73,10 +76,13 @@ internal sealed class KernelBuffer
         return BinaryPrimitives.ReadUInt64LittleEndian(b);
     }
 
+    /// <summary>The chunk at index, read on first use; null when part of it is missing from the dump.</summary>
     private byte[]? Chunk(long index)
     {
         if (_chunks.TryGetValue(index, out var c))
             return c;
+        if (_chunks.Count >= MaxCachedChunks)
+            _chunks.Clear();
         long start = index * ChunkBytes;
         var bytes = new byte[(int)Math.Min(ChunkBytes, Length - start)];
         c = _mem.TryRead(unchecked(Address + (ulong)start), bytes) ? bytes : null;

@@ -3,7 +3,11 @@ using Coresift.Common;
 namespace Coresift.Kernel.Dmesg;
 
 /// <summary>The pre-3.5 log: a character ring of log_buf_len bytes; log_end counts every character ever written.</summary>
-/// <remarks>The text already holds "&lt;level&gt;" prefixes and newlines, so it is copied out unchanged, oldest byte first.</remarks>
+/// <remarks>
+/// The text already holds "&lt;level&gt;" prefixes and newlines, so it is copied out unchanged, oldest byte first.
+/// --partial-dmesg does not apply. When log_end is a multiple of log_buf_len (0 included) makedumpfile 1.7.2 fails
+/// ("Can't read dmesg log.": it asks for zero bytes); here the result is the empty log, or the whole ring from offset 0.
+/// </remarks>
 internal static class PlainLogBuffer
 {
     /// <summary>Copies the ring in order: the first log_end bytes, or (once it has wrapped) from log_end mod len round to the same place.</summary>
@@ -40,6 +44,7 @@ internal static class PlainLogBuffer
         return v is { } k && k.CompareTo(new KernelVersion(2, 6, 25)) < 0;
     }
 
+    /// <summary>Copies ring bytes [from, to) to the output.</summary>
     private static void Copy(KernelBuffer ring, long from, long to, LogTextWriter output)
     {
         Span<byte> piece = stackalloc byte[4096];

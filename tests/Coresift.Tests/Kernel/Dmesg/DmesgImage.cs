@@ -13,7 +13,7 @@ public sealed class DmesgImage
     public const ulong KernelMap = 0xffffffff80000000;
 
     /// <summary>RAM of the synthetic vmcore.</summary>
-    public const ulong RamBytes = 64UL << 20;
+    public const ulong RamBytes = 16UL << 20;
 
     private readonly SortedDictionary<ulong, byte[]> _regions = new();
     private ulong _nextPhys = 0x100000;
@@ -89,16 +89,26 @@ public sealed class DmesgImage
             ulong p = v - KernelMap;
             for (ulong page = p & ~0xfffUL; page < p + (ulong)b.Length; page += 4096)
                 k.Map(KernelMap + page, page, 12);
-            for (int i = 0; i < b.Length; i++)
+            for (int i = 0; i < b.Length;)
             {
                 ulong a = p + (ulong)i;
-                k.Page(a >> 12)[a & 0xfff] = b[i];
+                int n = Math.Min(b.Length - i, 4096 - (int)(a & 0xfff));
+                b.AsSpan(i, n).CopyTo(k.Page(a >> 12).AsSpan((int)(a & 0xfff)));
+                i += n;
             }
         }
-        k.DropVmcoreinfo.Add("OSRELEASE=");
-        k.ExtraVmcoreinfo.Add("OSRELEASE=" + OsRelease);
-        k.ExtraVmcoreinfo.AddRange(Lines);
-        return k.ToElf();
+        // init_uts_ns: makedumpfile checks the release in memory against OSRELEASE.
+        const ulong uts = 0x80000;
+        const int utsField = 65;
+        k.Map(KernelMap + uts, uts, 12);
+        Encoding.ASCII.GetBytes(OsRelease).CopyTo(k.Page(uts >> 12).AsSpan((int)(uts & 0xfff) + 2 * utsField));
+        var utsLines = $"SYMBOL(init_uts_ns)={KernelMap + uts:x}\nOFFSET(uts_namespace.name)=0\n";
+        // The synthetic kernel's own entries (page tables, mem_map) with this image's release and log entries.
+        // Its utsname, if it has one, is replaced by this image's.
+        var text = string.Join("", k.VmcoreinfoText().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith("SYMBOL(init_uts_ns)=", StringComparison.Ordinal) && !l.StartsWith("OFFSET(uts_namespace.name)=", StringComparison.Ordinal))
+            .Select(l => l.StartsWith("OSRELEASE=", StringComparison.Ordinal) ? $"OSRELEASE={OsRelease}\n" : l + "\n"));
+        return k.ToElf(new ElfOptions { VmcoreinfoOverride = text + utsLines + string.Join("", Lines.Select(l => l + "\n")) });
     }
 
     /// <summary>ASCII bytes of a string.</summary>

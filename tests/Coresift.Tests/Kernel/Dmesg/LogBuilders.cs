@@ -177,6 +177,28 @@ public sealed class PrintkLogBuilder
         Sync();
     }
 
+    /// <summary>Writes a record at a chosen offset, outside the ring bookkeeping (len defaults to the aligned size; 0 = wrap marker).</summary>
+    public void Place(uint idx, LogEntry e, int? len = null)
+    {
+        int size = (HeaderSize + e.Text.Length + Align - 1) & ~(Align - 1);
+        var h = _img.At(Buffer + idx, size);
+        h.Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(h, e.TsNsec);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(h[8..], (ushort)(len ?? size));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(h[10..], (ushort)e.Text.Length);
+        if (HeaderSize > 16)
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[16..], e.CallerId);
+        e.Text.CopyTo(h[HeaderSize..]);
+    }
+
+    /// <summary>Sets log_first_idx, log_next_idx and clear_idx directly.</summary>
+    public void SetIndices(uint first, uint next, uint clear)
+    {
+        _img.U32(FirstVar, first);
+        _img.U32(NextVar, next);
+        _img.U32(ClearVar, clear);
+    }
+
     /// <summary>Writes log_first_idx and log_next_idx from the live records.</summary>
     public void Sync()
     {
@@ -252,7 +274,8 @@ public sealed class PrintkRingBuilder
     public List<ulong> Ids { get; } = new();
 
     /// <summary>Creates an empty ring as the kernel initialises one; oldRingLayout = the 40-byte prb_desc_ring of 5.10-5.19; latched = clear_seq is a latched_seq (5.13+).</summary>
-    public PrintkRingBuilder(DmesgImage img, int countBits, int sizeBits, bool latched = true, bool oldRingLayout = false)
+    /// <remarks>The kernel's first id, DESC0_ID, is -(count + 1) computed in 32 bits (0xffffefff for 4096 descriptors); firstId overrides it.</remarks>
+    public PrintkRingBuilder(DmesgImage img, int countBits, int sizeBits, bool latched = true, bool oldRingLayout = false, ulong? firstId = null)
     {
         _img = img;
         CountBits = countBits;
@@ -272,10 +295,11 @@ public sealed class PrintkRingBuilder
         img.U32(Ring + (ulong)_textDataRing, (uint)sizeBits);
         img.U64(Ring + (ulong)_textDataRing + 8, Data);
         // The kernel's initial state: DESC0_ID in the last descriptor, reusable; data positions at -size.
-        ulong desc0 = unchecked(0UL - (Count + 1)) & IdMask;
+        ulong desc0 = firstId ?? unchecked(0u - ((uint)Count + 1));
+        ulong last = Descs + (desc0 & (Count - 1)) * DescSize;
         HeadId = TailId = desc0;
+        _seq = (desc0 + 1) & (Count - 1); // the kernel keeps seq and id congruent modulo the descriptor count
         HeadLpos = TailLpos = unchecked(0UL - Size);
-        ulong last = Descs + (Count - 1) * DescSize;
         img.U64(last, (Reusable << 62) | desc0);
         img.U64(last + 8, 1);
         img.U64(last + 16, 1);
@@ -337,7 +361,7 @@ public sealed class PrintkRingBuilder
     public ulong Append(LogEntry e, ulong state = Finalized)
     {
         ulong id = (HeadId + 1) & IdMask;
-        if (((id - TailId) & IdMask) >= Count)
+        if (unchecked(id - TailId & IdMask) >= Count)
             PushTail();
         ulong begin = NoLpos, next = NoLpos;
         if (e.Text.Length > 0)
@@ -350,7 +374,7 @@ public sealed class PrintkRingBuilder
             next = (begin >> SizeBits) == (end >> SizeBits) ? end : unchecked(((end >> SizeBits) << SizeBits) + blk);
             while (unchecked(next - TailLpos) > Size)
                 PushData();
-            ulong at = (next - blk) & (Size - 1);
+            ulong at = unchecked(next - blk) & (Size - 1);
             _img.U64(Data + at, id);
             e.Text.CopyTo(_img.At(Data + at + 8, e.Text.Length));
             _blocks.AddLast((id, begin, next));
