@@ -78,9 +78,11 @@ case "$cmd" in
         sample
         out_file=$OUT/sample/sample-6.1.dump
         rm -f "$out_file"
-        log "coresift --dry-run --show-stats -d 31 $SAMPLE $out_file"
-        "$OUT/coresift" --dry-run --show-stats -d 31 "$SAMPLE" "$out_file"
-        log "dry run: the statistics above are the whole result; no dump file was written (writing dumps is the next milestone)"
+        # What distributions run in the capture kernel (kdump-utils' default core_collector), plus the report.
+        log "out/coresift -l --message-level 23 -d 31 $SAMPLE $out_file"
+        "$OUT/coresift" -l --message-level 23 -d 31 "$SAMPLE" "$out_file"
+        log "the dump is at ${out_file#$ROOT/} ($(stat -c %s "$out_file") bytes, from a $(stat -c %s "$SAMPLE")-byte vmcore);"
+        log "open it with: crash /usr/lib/debug/boot/vmlinux-6.1.0-56-amd64 ${out_file#$ROOT/}"
         ;;
     test)
         apt_install makedumpfile zstd file

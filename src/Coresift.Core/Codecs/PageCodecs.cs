@@ -1,8 +1,8 @@
 namespace Coresift.Codecs;
 
-/// <summary>Creates page codecs by kdump flag or name.</summary>
+/// <summary>Creates page codecs by kdump flag.</summary>
 public static class PageCodecs
 {
-    /// <summary>The LZO1X codec (null until it is built).</summary>
-    public static IPageCodec? Lzo() => null;
+    /// <summary>The LZO1X-1 codec (coresift's own implementation).</summary>
+    public static IPageCodec? Lzo() => new LzoPageCodec();
 }

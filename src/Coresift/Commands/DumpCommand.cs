@@ -172,7 +172,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             CompressionKind.Zlib => new ZlibPageCodec(),
             CompressionKind.Snappy => new SnappyPageCodec(),
             CompressionKind.Zstd => new ZstdPageCodec(),
-            CompressionKind.Lzo => throw new CoresiftException("option '-l' is not supported yet"),
+            CompressionKind.Lzo => new LzoPageCodec(),
             _ => null,
         };
         byte[] notes = input.ReadNoteSegments();

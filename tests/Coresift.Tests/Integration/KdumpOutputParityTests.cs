@@ -54,6 +54,7 @@ public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
 
     [Theory]
     [InlineData("-c", 0x01u)]
+    [InlineData("-l", 0x02u)]
     [InlineData("-p", 0x04u)]
     [InlineData("-z", 0x20u)]
     public void Compressed_output_has_makedumpfiles_bitmaps_and_every_page_of_the_input(string codec, uint flag)
@@ -90,10 +91,12 @@ public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
                      (dump.PhysBase, dump.DumpLevel, dump.MaxMapnr, dump.NrCpus, dump.Timestamp));
     }
 
-    [Fact]
-    public void Makedumpfile_refilters_coresifts_zlib_file_into_its_own_output()
+    [Theory]
+    [InlineData("-c")]
+    [InlineData("-l")]
+    public void Makedumpfile_refilters_coresifts_compressed_file_into_its_own_output(string codec)
     {
-        string mine = Coresift("cs-c31", "-c", "-d", "31");
+        string mine = Coresift("cs" + codec + "31", codec, "-d", "31");
         string? refiltered = Makedumpfile("refiltered", "-d", "31", mine);
         string? direct = Makedumpfile("mdf-d31", "-d", "31", MakedumpfileCopy.For(TestEnvironment.SampleVmcore));
         if (refiltered is null || direct is null)
