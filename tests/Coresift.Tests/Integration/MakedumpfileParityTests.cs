@@ -79,7 +79,10 @@ public class MakedumpfileParityTests(ITestOutputHelper output)
             long? counter = ZoneCounters.FreePages(kernel.Info!, kernel.AddressSpace!);
             Assert.NotNull(counter);
             output.WriteLine($"{Path.GetFileName(vmcore)}: scan {filter.Stats.Free}, zone counters {counter}");
-            Assert.Equal((ulong)counter!.Value, filter.Stats.Free);
+            // zone->vm_stat leaves out per-CPU deltas not yet folded in (each below the stat threshold, at most 125 per
+            // CPU and zone); DrgnCountTests checks the exact figure, which includes them.
+            long slack = 125L * Math.Max(1, input.CpuCount) * 4;
+            Assert.InRange((long)filter.Stats.Free, counter!.Value - slack, counter.Value + slack);
         }
     }
 
