@@ -92,6 +92,23 @@ public sealed class Bitmap
             _words[i] &= i < o.Length ? o[i] : 0;
     }
 
+    /// <summary>Replaces the bits with raw words of the same extent.</summary>
+    public void LoadWords(ReadOnlySpan<ulong> words) => words[.._words.Length].CopyTo(_words);
+
+    /// <summary>Clears bits that are clear in other over this bitmap's range (other may cover more pfns; bases on 64-pfn boundaries).</summary>
+    public void AndWith(Bitmap other)
+    {
+        if ((BasePfn & 63) != 0 || (other.BasePfn & 63) != 0 || other.BasePfn > BasePfn)
+            throw new ArgumentException("bitmaps must start on 64-pfn boundaries and other must start first", nameof(other));
+        ulong shift = (BasePfn - other.BasePfn) >> 6;
+        ReadOnlySpan<ulong> o = other._words;
+        for (int i = 0; i < _words.Length; i++)
+        {
+            ulong j = shift + (ulong)i;
+            _words[i] &= j < (ulong)o.Length ? o[(int)j] : 0;
+        }
+    }
+
     /// <summary>The number of set bits.</summary>
     public ulong PopCount()
     {

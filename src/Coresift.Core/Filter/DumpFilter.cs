@@ -3,83 +3,191 @@ using Coresift.Kernel;
 
 namespace Coresift.Filter;
 
-/// <summary>Builds the 1st (backed memory) and 2nd (dumpable) bitmaps of a dump and counts every category.</summary>
+/// <summary>
+/// Decides which pages a dump keeps, cycle by cycle: every page struct is read once (pass 1), each cycle's 2nd bitmap is
+/// kept compactly while the budget allows, and only cycles that did not fit are scanned again when the writer asks.
+/// </summary>
 public sealed class DumpFilter
 {
     private readonly KernelModel _kernel;
     private readonly DumpLevel _level;
+    private readonly long _cacheBudget;
+    private object?[] _cache = [];                                   // Bitmap (one cycle), CompactBitmap, or null (evicted)
+    private (ulong, ulong, PageClass)[] _carryIn = [];               // the scanner's carry at each cycle's start
+    private long _cacheBytes;
+    private Bitmap? _backed, _dumpable;
 
     /// <summary>The counters, filled by <see cref="Run"/>.</summary>
     public DumpStats Stats { get; } = new();
 
-    /// <summary>Pfns backed by the input (1st bitmap).</summary>
-    public Bitmap? Backed { get; private set; }
+    /// <summary>How pfns are cut into cycles.</summary>
+    public CyclePlan Plan { get; }
 
-    /// <summary>Pfns to dump (2nd bitmap); zero pages stay set, as in kdump-compressed output.</summary>
-    public Bitmap? Dumpable { get; private set; }
+    /// <summary>Set bits of the 2nd bitmap over all cycles (page descriptors a kdump file needs).</summary>
+    public ulong DumpablePages { get; private set; }
 
-    /// <summary>The scanner used, when the level needed one (for warnings).</summary>
+    /// <summary>Cycles whose bitmap was kept after pass 1.</summary>
+    public ulong CachedCycles { get; private set; }
+
+    /// <summary>Cycles scanned a second time because their bitmap did not fit.</summary>
+    public ulong RescannedCycles { get; private set; }
+
+    /// <summary>The scanner of pass 1, when the level needed one (for warnings).</summary>
     public PageScanner? Scanner { get; private set; }
 
-    /// <summary>Creates a filter for one dump level.</summary>
-    public DumpFilter(KernelModel kernel, DumpLevel level)
+    /// <summary>Creates a filter for one dump level; one cycle unless a plan says otherwise.</summary>
+    public DumpFilter(KernelModel kernel, DumpLevel level, CyclePlan? plan = null, long cacheBudget = long.MaxValue)
     {
         _kernel = kernel;
         _level = level;
+        Plan = plan ?? new CyclePlan(kernel.MaxMapnr, Math.Max(CyclePlan.Alignment, kernel.MaxMapnr));
+        _cacheBudget = cacheBudget;
     }
 
     /// <summary>True when the page structs must be read for this level and kernel.</summary>
     public static bool NeedsPageStructs(DumpLevel level) =>
         (level & (DumpLevel.NonPrivateCache | DumpLevel.PrivateCache | DumpLevel.User | DumpLevel.Free)) != 0;
 
-    /// <summary>Builds both bitmaps over all pfns, scans page structs and, when asked, counts zero pages.</summary>
+    /// <summary>Pass 1: scans every cycle once, counts every category, keeps bitmaps within the budget.</summary>
     public void Run(bool countZeroPages)
     {
         ulong max = _kernel.MaxMapnr;
         int shift = _kernel.PageShift;
-        var backed = new Bitmap(0, max);
-        var dumpable = new Bitmap(0, max);
         Stats.TotalPages = max;
         foreach (var seg in _kernel.Physical.Segments)
         {
             ulong first = seg.Start >> shift, end = Math.Min(seg.MemEnd >> shift, max);
-            if (end <= first)
-                continue;
-            Stats.OriginalPages += end - first;
-            backed.SetRange(first, end);
+            if (end > first)
+                Stats.OriginalPages += end - first;
         }
-        dumpable.CopyFrom(backed);
-        // Pages past p_filesz have no bytes in the input: they are not dumped.
-        foreach (var seg in _kernel.Physical.Segments)
-            if (seg.FileEnd < seg.MemEnd)
-                dumpable.ClearRange((seg.FileEnd + (1UL << shift) - 1) >> shift, seg.MemEnd >> shift);
-        // Pfns covered by several segments must be readable from at least one; re-set those that are.
-        foreach (var seg in _kernel.Physical.Segments)
-            dumpable.SetRange(seg.Start >> shift, Math.Min(seg.FileEnd >> shift, max));
-        // A kdump-compressed source has already dropped pages: only what it kept can be dumped again.
-        if (_kernel.Physical is KdumpFile source)
-            dumpable.And(source.Dumpable);
-
         if (_kernel.MemMap is not null && _kernel.Traits is { CanScanPages: true })
         {
-            Scanner = new PageScanner(_kernel, _level, Stats);
-            if (NeedsPageStructs(_level) || Scanner.Classifier.NeedsScan(_level))
-                Scanner.ScanCycle(dumpable, 0, max);
+            var scanner = new PageScanner(_kernel, _level, Stats);
+            if (NeedsPageStructs(_level) || scanner.Classifier.NeedsScan(_level))
+                Scanner = scanner;
         }
-        if (countZeroPages && (_level & DumpLevel.Zero) != 0)
-            Stats.Zero = CountZeroPages(dumpable);
-        Backed = backed;
-        Dumpable = dumpable;
+        ulong cycles = Plan.Count;
+        _cache = new object?[cycles];
+        _carryIn = new (ulong, ulong, PageClass)[cycles];
+        for (ulong i = 0; i < cycles; i++)
+        {
+            var (s, e) = Plan.Cycle(i);
+            if (Scanner is not null)
+                _carryIn[i] = Scanner.Carry;
+            var bm = InitialBitmap(s, e);
+            Scanner?.ScanCycle(bm, s, e);
+            DumpablePages += bm.PopCount();
+            if (countZeroPages && (_level & DumpLevel.Zero) != 0)
+                Stats.Zero += CountZeroPages(bm);
+            Keep(i, bm);
+        }
     }
 
-    /// <summary>Reads every dumpable page and counts the all-zero ones.</summary>
+    /// <summary>Keeps a cycle's bitmap: as is when there is one cycle, compactly while the budget allows, else not at all.</summary>
+    private void Keep(ulong i, Bitmap bm)
+    {
+        if (Plan.Count == 1)
+        {
+            _cache[i] = bm;
+            CachedCycles++;
+            return;
+        }
+        var compact = CompactBitmap.Encode(bm);
+        if (_cacheBytes + compact.Bytes <= _cacheBudget)
+        {
+            _cache[i] = compact;
+            _cacheBytes += compact.Bytes;
+            CachedCycles++;
+        }
+    }
+
+    /// <summary>A cycle's 2nd bitmap before page structs are read: backed pfns with file bytes (and, refiltering, what the source kept).</summary>
+    private Bitmap InitialBitmap(ulong start, ulong end)
+    {
+        var bm = BackedCycle(start, end);
+        int shift = _kernel.PageShift;
+        foreach (var seg in _kernel.Physical.Segments)
+            if (seg.FileEnd < seg.MemEnd)
+                bm.ClearRange((seg.FileEnd + (1UL << shift) - 1) >> shift, seg.MemEnd >> shift);
+        // Pfns covered by several segments must be readable from at least one; re-set those that are.
+        foreach (var seg in _kernel.Physical.Segments)
+            bm.SetRange(seg.Start >> shift, Math.Min(seg.FileEnd >> shift, _kernel.MaxMapnr));
+        // A kdump-compressed source has already dropped pages: only what it kept can be dumped again.
+        if (_kernel.Physical is KdumpFile source)
+            bm.AndWith(source.Dumpable);
+        return bm;
+    }
+
+    /// <summary>The 1st bitmap of pfns [start, end): pfns inside some input segment.</summary>
+    public Bitmap BackedCycle(ulong start, ulong end)
+    {
+        var bm = new Bitmap(start, end - start);
+        int shift = _kernel.PageShift;
+        foreach (var seg in _kernel.Physical.Segments)
+            bm.SetRange(seg.Start >> shift, Math.Min(seg.MemEnd >> shift, _kernel.MaxMapnr));
+        return bm;
+    }
+
+    /// <summary>Pass 2: a cycle's 2nd bitmap, from the cache or scanned again (counters are not touched twice).</summary>
+    public Bitmap DumpableCycle(ulong index)
+    {
+        switch (_cache[index])
+        {
+            case Bitmap b:
+                return b;
+            case CompactBitmap c:
+                return c.Decode();
+        }
+        var (s, e) = Plan.Cycle(index);
+        var bm = InitialBitmap(s, e);
+        if (Scanner is not null)
+        {
+            var scratch = new DumpStats();
+            var again = new PageScanner(_kernel, _level, scratch) { Carry = _carryIn[index] };
+            again.ScanCycle(bm, s, e);
+            Stats.PageStructsRead += scratch.PageStructsRead;
+        }
+        RescannedCycles++;
+        return bm;
+    }
+
+    /// <summary>The 1st bitmap over all pfns (built on first use).</summary>
+    public Bitmap Backed => _backed ??= BackedCycle(0, _kernel.MaxMapnr);
+
+    /// <summary>The 2nd bitmap over all pfns (built on first use; whole-file writers such as -E need it).</summary>
+    public Bitmap Dumpable
+    {
+        get
+        {
+            if (_dumpable is not null)
+                return _dumpable;
+            if (Plan.Count == 1 && _cache.Length == 1 && _cache[0] is Bitmap only)
+                return _dumpable = only;
+            var full = new Bitmap(0, _kernel.MaxMapnr);
+            for (ulong i = 0; i < Plan.Count; i++)
+            {
+                var c = DumpableCycle(i);
+                for (ulong p = c.NextSet(c.BasePfn); p != ulong.MaxValue; p = c.NextSet(p + 1))
+                {
+                    ulong run = p + 1;
+                    while (run < c.BasePfn + c.Length && c.Test(run))
+                        run++;
+                    full.SetRange(p, run);
+                    p = run - 1;
+                }
+            }
+            return _dumpable = full;
+        }
+    }
+
+    /// <summary>Reads every dumpable page of a cycle and counts the all-zero ones.</summary>
     private ulong CountZeroPages(Bitmap dumpable)
     {
         int size = _kernel.PageSize;
         var buf = new byte[size];
         ulong zero = 0;
         IPhysicalMemory phys = _kernel.Physical;
-        for (ulong pfn = dumpable.NextSet(0); pfn != ulong.MaxValue; pfn = dumpable.NextSet(pfn + 1))
+        for (ulong pfn = dumpable.NextSet(dumpable.BasePfn); pfn != ulong.MaxValue; pfn = dumpable.NextSet(pfn + 1))
         {
             ulong paddr = pfn << _kernel.PageShift;
             if (!phys.TryGetSpan(paddr, size, out ReadOnlySpan<byte> page))

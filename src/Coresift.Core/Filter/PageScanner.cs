@@ -17,6 +17,13 @@ public sealed class PageScanner
     private ulong _carryStart, _carryEnd;
     private PageClass _carryClass;
 
+    /// <summary>A run excluded by a page before the current cycle that reaches into later cycles: [Start, End) of Class.</summary>
+    public (ulong Start, ulong End, PageClass Class) Carry
+    {
+        get => (_carryStart, _carryEnd, _carryClass);
+        set => (_carryStart, _carryEnd, _carryClass) = value;
+    }
+
     /// <summary>Pfns whose struct page could not be read (kept, as the safe choice).</summary>
     public ulong UnreadableStructs { get; private set; }
 

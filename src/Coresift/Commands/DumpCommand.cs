@@ -258,7 +258,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         double perPage = examined == 0 ? 0 : (double)filter.Stats.PageStructsRead / examined;
         sink.DebugLine($"page structs read: {filter.Stats.PageStructsRead} ({perPage:F2} per page examined); cycles: 1");
         if (kernel.Info is { } info && kernel.AddressSpace is { } space && ZoneCounters.FreePages(info, space) is long kernelFree)
-            sink.DebugLine($"free pages   : {filter.Stats.Free} found in page structs; the kernel's zone counters say {kernelFree}");
+            sink.DebugLine($"free pages   : {filter.Stats.Free} found in page structs; the kernel's zone counters say {kernelFree} (without per-CPU deltas not yet folded in)");
     }
 
     /// <summary>Warnings about corrupt kernel data that the scan worked around (one per kind, with a count).</summary>
