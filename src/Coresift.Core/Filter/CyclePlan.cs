@@ -15,7 +15,7 @@ public readonly record struct CyclePlan(ulong MaxMapnr, ulong CyclePfns)
     /// <summary>Plans cycles so that one cycle's two bitmaps (2 bits per pfn) fit the budget; one cycle when everything fits.</summary>
     public static CyclePlan For(ulong maxMapnr, MemoryBudget budget)
     {
-        ulong pfnsThatFit = (ulong)Math.Max(budget.Bytes, MemoryBudget.Minimum) * 8 / 2;
+        ulong pfnsThatFit = (ulong)Math.Max(budget.Bytes, 1) * 8 / 2;
         ulong cycle = Math.Max(Alignment, pfnsThatFit / Alignment * Alignment);
         if (cycle >= maxMapnr)
             cycle = Math.Max(Alignment, (maxMapnr + Alignment - 1) / Alignment * Alignment);

@@ -32,6 +32,9 @@ public sealed class DumpFilter
     /// <summary>Cycles scanned a second time because their bitmap did not fit.</summary>
     public ulong RescannedCycles { get; private set; }
 
+    /// <summary>Page structs read again by rescans of evicted cycles.</summary>
+    public ulong RescanReads { get; private set; }
+
     /// <summary>The scanner of pass 1, when the level needed one (for warnings).</summary>
     public PageScanner? Scanner { get; private set; }
 
@@ -146,6 +149,7 @@ public sealed class DumpFilter
             var again = new PageScanner(_kernel, _level, scratch) { Carry = _carryIn[index] };
             again.ScanCycle(bm, s, e);
             Stats.PageStructsRead += scratch.PageStructsRead;
+            RescanReads += scratch.PageStructsRead;
         }
         RescannedCycles++;
         return bm;

@@ -38,8 +38,16 @@ public sealed class KdumpWriter
         _layout = KdumpLayout.Plan(blockSize, header.MaxMapnr, notes.Length, dumpablePages);
     }
 
-    /// <summary>Writes the main header, the sub header with the notes, and both bitmaps.</summary>
+    /// <summary>Writes the main header, the sub header with the notes, and both bitmaps (one-cycle callers).</summary>
     public void WriteHeaders(Bitmap backed, Bitmap dumpable, uint status)
+    {
+        WriteHeaders(status);
+        WriteBitmapSlice(second: false, backed);
+        WriteBitmapSlice(second: true, dumpable);
+    }
+
+    /// <summary>Writes the main header and the sub header with the notes.</summary>
+    public void WriteHeaders(uint status)
     {
         var block = new byte[_layout.BlockSize];
         (_header with { Status = status }).WriteMainHeader(block, _layout);
@@ -48,8 +56,6 @@ public sealed class KdumpWriter
         _header.WriteSubHeader(sub, _layout);
         _notes.Span.CopyTo(sub.AsSpan(KdumpFormat.SubHeader.Size));
         _sink.Write(_layout.SubHeaderOffset, sub);
-        WriteBitmap(_layout.Bitmap1Offset, backed);
-        WriteBitmap(_layout.Bitmap2Offset, dumpable);
     }
 
     /// <summary>Rewrites only the main header (to set the incomplete flag at the end).</summary>
@@ -60,111 +66,176 @@ public sealed class KdumpWriter
         _sink.Write(0, block);
     }
 
-    /// <summary>Writes a bitmap region: the bitmap's words in little-endian order (LSB first), zero-padded to whole blocks.</summary>
-    private void WriteBitmap(long offset, Bitmap bitmap)
+    /// <summary>Writes one cycle's part of the 1st or 2nd bitmap (LSB first, little-endian words) at its place in the region.</summary>
+    /// <remarks>The cycle must start on a multiple of 8 pfns; bytes of the region no cycle covers stay zero.</remarks>
+    public void WriteBitmapSlice(bool second, Bitmap cycle)
     {
-        ReadOnlySpan<ulong> words = bitmap.Words;
-        var chunk = new byte[Math.Min(_layout.BitmapBytes, 1 << 20)];
+        if ((cycle.BasePfn & 7) != 0)
+            throw new ArgumentException("a bitmap slice must start on a byte", nameof(cycle));
+        long region = second ? _layout.Bitmap2Offset : _layout.Bitmap1Offset;
+        long offset = region + (long)(cycle.BasePfn / 8);
+        long bytes = (long)((cycle.Length + 7) / 8);
+        ReadOnlySpan<ulong> words = cycle.Words;
+        var chunk = new byte[Math.Min(bytes, 1 << 20)];
+        Span<byte> w = stackalloc byte[8];
         long done = 0;
         int word = 0;
-        while (done < _layout.BitmapBytes)
+        while (done < bytes)
         {
-            int n = (int)Math.Min(chunk.Length, _layout.BitmapBytes - done);
+            int n = (int)Math.Min(chunk.Length, bytes - done);
             Array.Clear(chunk, 0, n);
-            for (int i = 0; i + 8 <= n && word < words.Length; i += 8, word++)
-                BinaryPrimitives.WriteUInt64LittleEndian(chunk.AsSpan(i), words[word]);
+            for (int i = 0; i < n; i += 8, word++)
+            {
+                if (word >= words.Length)
+                    break;
+                BinaryPrimitives.WriteUInt64LittleEndian(w, words[word]);
+                w[..Math.Min(8, n - i)].CopyTo(chunk.AsSpan(i));
+            }
             _sink.Write(offset + done, chunk.AsSpan(0, n));
             done += n;
         }
     }
 
-    /// <summary>Streams descriptors and page data for every set bit of dumpable, in pfn order.</summary>
-    /// <param name="pages">Reads one page's bytes (zero-filled where the input has none).</param>
-    /// <param name="excludeZero">Dump level bit 1: all-zero pages share one zero page.</param>
-    /// <param name="codec">Per-page compression, or null for raw pages.</param>
+    /// <summary>Streams descriptors and page data for every set bit of dumpable, in pfn order (one cycle).</summary>
     public KdumpResult WritePages(Bitmap dumpable, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
         => WritePages(dumpable, 0, ulong.MaxValue, pages, pageShift, excludeZero, codec);
 
-    /// <summary>Streams descriptors (from table index 0) and data for the set bits of dumpable in [startPfn, endPfn): one --split member.</summary>
+    /// <summary>Streams the pages of dumpable within [startPfn, endPfn): one --split member, in one cycle.</summary>
     public KdumpResult WritePages(Bitmap dumpable, ulong startPfn, ulong endPfn, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
     {
-        int b = _layout.BlockSize;
-        var packed = new byte[Math.Max(b, codec?.MaxCompressedLength(b) ?? b)];
-        var data = new RegionWriter(_sink, _layout.DataOffset, Math.Max(_cacheBytes, 2 * packed.Length), autoFlush: false);
-        var descs = new byte[Math.Max(_cacheBytes / KdumpFormat.PageDesc.Size, 1) * KdumpFormat.PageDesc.Size];
-        int descUsed = 0;
-        long descFlushedTo = _layout.DescriptorOffset;
-        var scratch = new byte[b];
-        ulong written = 0, zero = 0;
-        long zeroPageOffset = _layout.DataOffset;
+        var stream = BeginPages(pages, pageShift, excludeZero, codec);
+        stream.Write(dumpable, startPfn, endPfn);
+        return stream.Finish();
+    }
 
-        try
+    /// <summary>Starts the descriptor and data cursors; cycles then add their pages in pfn order.</summary>
+    public PageStream BeginPages(IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec) =>
+        new(this, pages, pageShift, excludeZero, codec);
+
+    /// <summary>The descriptor cursor and the data cursor of one file, fed cycle after cycle.</summary>
+    /// <remarks>
+    /// Data is always flushed before the descriptors that point to it, so a dump cut short by ENOSPC or -L has only
+    /// descriptors of complete pages; the rest stay zero ("lost" to readers).
+    /// </remarks>
+    public sealed class PageStream
+    {
+        private readonly KdumpWriter _w;
+        private readonly IPhysicalMemory _pages;
+        private readonly int _pageShift;
+        private readonly bool _excludeZero;
+        private readonly IPageCodec? _codec;
+        private readonly RegionWriter _data;
+        private readonly byte[] _descs;
+        private readonly byte[] _scratch;
+        private readonly byte[] _packed;
+        private readonly long _zeroPageOffset;
+        private int _descUsed;
+        private long _descFlushedTo;
+        private ulong _written, _zero;
+        private string? _failure;
+
+        internal PageStream(KdumpWriter w, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
         {
+            _w = w;
+            _pages = pages;
+            _pageShift = pageShift;
+            _excludeZero = excludeZero;
+            _codec = codec;
+            int b = w._layout.BlockSize;
+            _packed = new byte[Math.Max(b, codec?.MaxCompressedLength(b) ?? b)];
+            _data = new RegionWriter(w._sink, w._layout.DataOffset, Math.Max(w._cacheBytes, 2 * _packed.Length), autoFlush: false);
+            _descs = new byte[Math.Max(w._cacheBytes / KdumpFormat.PageDesc.Size, 1) * KdumpFormat.PageDesc.Size];
+            _descFlushedTo = w._layout.DescriptorOffset;
+            _scratch = new byte[b];
+            _zeroPageOffset = w._layout.DataOffset;
             if (excludeZero)
-                data.Append(new byte[b]); // the one shared zero page
-            for (ulong pfn = dumpable.NextSet(startPfn); pfn < endPfn; pfn = dumpable.NextSet(pfn + 1))
+                Guard(() => _data.Append(new byte[b])); // the one shared zero page
+        }
+
+        /// <summary>Adds the pages of a cycle's bitmap that lie in [startPfn, endPfn).</summary>
+        public void Write(Bitmap cycle, ulong startPfn = 0, ulong endPfn = ulong.MaxValue) => Guard(() =>
+        {
+            int b = _w._layout.BlockSize;
+            for (ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn)); pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
             {
-                ulong paddr = pfn << pageShift;
-                if (!pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
+                ulong paddr = pfn << _pageShift;
+                if (!_pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
                 {
-                    if (!pages.TryRead(paddr, scratch))
-                        Array.Clear(scratch);
-                    page = scratch;
+                    if (!_pages.TryRead(paddr, _scratch))
+                        Array.Clear(_scratch);
+                    page = _scratch;
                 }
                 // Keep descriptors and data flushed together, so a dump cut short keeps every page written so far.
-                if (data.Free < packed.Length)
+                if (_data.Free < _packed.Length)
                     FlushBoth();
                 long offset;
                 uint size, flags = 0;
-                if (excludeZero && !page.ContainsAnyExcept((byte)0))
+                if (_excludeZero && !page.ContainsAnyExcept((byte)0))
                 {
-                    offset = zeroPageOffset;
+                    offset = _zeroPageOffset;
                     size = (uint)b;
-                    zero++;
+                    _zero++;
                 }
                 else
                 {
-                    offset = data.Position;
-                    int len = codec?.Compress(page, packed) ?? 0;
+                    offset = _data.Position;
+                    int len = _codec?.Compress(page, _packed) ?? 0;
                     if (len > 0 && len < b)
                     {
-                        data.Append(packed.AsSpan(0, len));
+                        _data.Append(_packed.AsSpan(0, len));
                         size = (uint)len;
-                        flags = codec!.DescriptorFlag;
+                        flags = _codec!.DescriptorFlag;
                     }
                     else
                     {
-                        data.Append(page);
+                        _data.Append(page);
                         size = (uint)b;
                     }
                 }
-                Span<byte> d = descs.AsSpan(descUsed, KdumpFormat.PageDesc.Size);
+                Span<byte> d = _descs.AsSpan(_descUsed, KdumpFormat.PageDesc.Size);
                 BinaryPrimitives.WriteInt64LittleEndian(d[KdumpFormat.PageDesc.Offset..], offset);
                 BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.DataSize..], size);
                 BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.Flags..], flags);
                 BinaryPrimitives.WriteUInt64LittleEndian(d[KdumpFormat.PageDesc.PageFlags..], 0);
-                descUsed += KdumpFormat.PageDesc.Size;
-                written++;
-                if (descUsed == descs.Length)
+                _descUsed += KdumpFormat.PageDesc.Size;
+                _written++;
+                if (_descUsed == _descs.Length)
                     FlushBoth();
             }
-            FlushBoth();
-            return new KdumpResult(_sink.Length, written, zero, false, null);
-        }
-        catch (OutputFullException e)
+        });
+
+        /// <summary>Flushes what is left and tells what was written.</summary>
+        public KdumpResult Finish()
         {
-            // Descriptors still buffered may point at data that never reached the device: they stay zero in the file.
-            data.Discard();
-            return new KdumpResult(_sink.Length, written, zero, true, e.Message);
+            Guard(FlushBoth);
+            return new KdumpResult(_w._sink.Length, _written, _zero, _failure is not null, _failure);
         }
 
-        // Data first, then the descriptors that point into it.
-        void FlushBoth()
+        /// <summary>Runs a step unless the output already failed; a full device ends the stream (incomplete dump).</summary>
+        private void Guard(Action step)
         {
-            data.Flush();
-            _sink.Write(descFlushedTo, descs.AsSpan(0, descUsed));
-            descFlushedTo += descUsed;
-            descUsed = 0;
+            if (_failure is not null)
+                return;
+            try
+            {
+                step();
+            }
+            catch (OutputFullException e)
+            {
+                // Descriptors still buffered may point at data that never reached the device: they stay zero in the file.
+                _data.Discard();
+                _descUsed = 0;
+                _failure = e.Message;
+            }
+        }
+
+        /// <summary>Data first, then the descriptors that point into it.</summary>
+        private void FlushBoth()
+        {
+            _data.Flush();
+            _w._sink.Write(_descFlushedTo, _descs.AsSpan(0, _descUsed));
+            _descFlushedTo += _descUsed;
+            _descUsed = 0;
         }
     }
 }

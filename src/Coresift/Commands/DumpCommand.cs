@@ -92,6 +92,19 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         }
     }
 
+    /// <summary>Cuts pfns into cycles: from --cyclic-buffer (makedumpfile's per-bitmap buffer) or from the memory there is.</summary>
+    private CyclePlan PlanCycles(KernelModel kernel, out long cacheBudget)
+    {
+        var system = MemoryBudget.FromSystem();
+        var sizing = options.CyclicBufferKiB is long kib ? MemoryBudget.FromCyclicBuffer(kib) : system;
+        var plan = CyclePlan.For(kernel.MaxMapnr, sizing);
+        long cycleBitmaps = (long)(plan.CyclePfns / 4); // the two bitmaps of the cycle being worked on
+        cacheBudget = Math.Max(0, system.Bytes - cycleBitmaps);
+        sink.DebugLine($"memory budget: {system.Bytes >> 10} KiB ({system.Source})");
+        sink.DebugLine($"cycles       : {plan.Count} of {plan.CyclePfns} pfns ({sizing.Source}); bitmap cache up to {cacheBudget >> 10} KiB");
+        return plan;
+    }
+
     /// <summary>Refiltering cannot bring back what a kdump-compressed source left out: its level is ORed in.</summary>
     private DumpLevel MergeWithSource(DumpInput input, string vmcore, DumpLevel level)
     {
@@ -106,7 +119,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     private (DumpFilter Filter, KdumpResult? Result) Attempt(DumpInput input, KernelModel kernel, DumpLevel level, IOutputSink?[] outputs)
     {
         var clock = Stopwatch.StartNew();
-        var filter = new DumpFilter(kernel, level);
+        var filter = new DumpFilter(kernel, level, PlanCycles(kernel, out long cacheBudget), cacheBudget);
         bool dryRun = outputs[0] is null;
         filter.Run(countZeroPages: dryRun);
         ReportWarnings(filter);
@@ -160,8 +173,6 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     {
         if (options.NumThreads is not null)
             throw new CoresiftException("option '--num-threads' is not supported yet");
-        if (options.CyclicBufferKiB is not null)
-            throw new CoresiftException("option '--cyclic-buffer' is not supported yet");
     }
 
     /// <summary>Writes one kdump-compressed file, or one --split member covering range.</summary>
@@ -191,13 +202,28 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             StartPfn = range?.Start ?? 0,
             EndPfn = range?.End ?? 0,
         };
-        var writer = new KdumpWriter(output, header, notes, kernel.PageSize, filter.Dumpable!.PopCount(), kernel.PageSize << options.BlockOrder);
+        var writer = new KdumpWriter(output, header, notes, kernel.PageSize, filter.DumpablePages, kernel.PageSize << options.BlockOrder);
         uint status = codec?.DescriptorFlag ?? 0;
         KdumpResult result;
         try
         {
-            writer.WriteHeaders(filter.Backed!, filter.Dumpable, status);
-            result = writer.WritePages(filter.Dumpable, range?.Start ?? 0, range?.End ?? ulong.MaxValue, kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, codec);
+            // Header, 1st bitmap (from the segments), then cycle by cycle: a slice of the 2nd bitmap and its pages.
+            writer.WriteHeaders(status);
+            var plan = filter.Plan;
+            for (ulong i = 0; i < plan.Count; i++)
+            {
+                var (s, e) = plan.Cycle(i);
+                writer.WriteBitmapSlice(second: false, filter.BackedCycle(s, e));
+            }
+            var pages = writer.BeginPages(kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, codec);
+            ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
+            for (ulong i = 0; i < plan.Count; i++)
+            {
+                var cycle = filter.DumpableCycle(i);
+                writer.WriteBitmapSlice(second: true, cycle);
+                pages.Write(cycle, first, last);
+            }
+            result = pages.Finish();
         }
         catch (OutputFullException e)
         {
@@ -254,9 +280,9 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     {
         if (!sink.Enabled(MessageSink.Debug))
             return;
-        ulong examined = filter.Dumpable!.PopCount() + filter.Stats.Excluded - filter.Stats.Zero;
-        double perPage = examined == 0 ? 0 : (double)filter.Stats.PageStructsRead / examined;
-        sink.DebugLine($"page structs read: {filter.Stats.PageStructsRead} ({perPage:F2} per page examined); cycles: 1");
+        ulong firstPass = filter.Stats.PageStructsRead - filter.RescanReads;
+        double perPage = firstPass == 0 ? 0 : (double)filter.Stats.PageStructsRead / firstPass;
+        sink.DebugLine($"page structs : {filter.Stats.PageStructsRead} read, {perPage:F2} reads per page struct; cycles {filter.Plan.Count}, kept {filter.CachedCycles}, scanned again {filter.RescannedCycles}");
         if (kernel.Info is { } info && kernel.AddressSpace is { } space && ZoneCounters.FreePages(info, space) is long kernelFree)
             sink.DebugLine($"free pages   : {filter.Stats.Free} found in page structs; the kernel's zone counters say {kernelFree} (without per-CPU deltas not yet folded in)");
     }

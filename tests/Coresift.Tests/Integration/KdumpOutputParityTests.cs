@@ -252,4 +252,16 @@ public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
         if (theirs is not null)
             Assert.Equal(Sha(theirs), Sha(fromVmcore));
     }
+
+    [Fact]
+    public void Many_cycles_read_every_page_struct_once_and_write_the_same_file()
+    {
+        string oneCycle = Coresift("cs-l31-one", "-l", "-d", "31");
+        string path = Path.Combine(_dir, "cs-l31-cycles");
+        var (rc, stdout, err) = TestEnvironment.RunCoresift("--cyclic-buffer", "1", "-D", "-l", "-d", "31", TestEnvironment.SampleVmcore, path);
+        Assert.True(rc == 0, err);
+        Assert.Contains("cycles       : 4 of 8192 pfns", stdout);
+        Assert.Contains("1.00 reads per page struct", stdout);
+        Assert.Equal(Sha(oneCycle), Sha(path));
+    }
 }
