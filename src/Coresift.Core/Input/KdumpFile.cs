@@ -234,6 +234,14 @@ public sealed class KdumpFile : IPhysicalMemory
     /// <summary>Reads one whole page of a pfn into dst; false when excluded, lost, outside this split member, or corrupt.</summary>
     public bool TryReadPage(ulong pfn, Span<byte> dst)
     {
+        // One reader at a time: the codecs and the staging buffer are shared (refiltering with threads).
+        lock (_packed)
+            return TryReadPageLocked(pfn, dst);
+    }
+
+    /// <summary>Reads one page; the caller holds the lock.</summary>
+    private bool TryReadPageLocked(ulong pfn, Span<byte> dst)
+    {
         if (pfn < StartPfn || pfn >= EndPfn || !Dumpable.Test(pfn))
             return false;
         var (offset, size, flags) = Descriptor(pfn);

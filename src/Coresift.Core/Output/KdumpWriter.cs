@@ -103,14 +103,16 @@ public sealed class KdumpWriter
     /// <summary>Streams the pages of dumpable within [startPfn, endPfn): one --split member, in one cycle.</summary>
     public KdumpResult WritePages(Bitmap dumpable, ulong startPfn, ulong endPfn, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
     {
-        var stream = BeginPages(pages, pageShift, excludeZero, codec);
+        var stream = BeginPages(pages, pageShift, excludeZero, codec is null ? null : () => codec);
         stream.Write(dumpable, startPfn, endPfn);
         return stream.Finish();
     }
 
     /// <summary>Starts the descriptor and data cursors; cycles then add their pages in pfn order.</summary>
-    public PageStream BeginPages(IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec) =>
-        new(this, pages, pageShift, excludeZero, codec);
+    /// <param name="newCodec">Makes one codec per worker thread (null: pages are stored raw).</param>
+    /// <param name="threads">Threads that read, zero-check and compress pages; one ordered writer keeps the file the same for any count.</param>
+    public PageStream BeginPages(IPhysicalMemory pages, int pageShift, bool excludeZero, Func<IPageCodec>? newCodec, int threads = 1) =>
+        new(this, pages, pageShift, excludeZero, newCodec, threads);
 
     /// <summary>The descriptor cursor and the data cursor of one file, fed cycle after cycle.</summary>
     /// <remarks>
@@ -124,6 +126,12 @@ public sealed class KdumpWriter
         private readonly int _pageShift;
         private readonly bool _excludeZero;
         private readonly IPageCodec? _codec;
+        private readonly Func<IPageCodec>? _newCodec;
+        private readonly int _threads;
+        private const int Batch = 1024;           // pages prepared in parallel before the writer takes them in order
+        private ulong[]? _batchPfns;
+        private int[]? _batchLen;                 // -1 zero page, 0 raw, else compressed length
+        private byte[]? _batchBytes;              // each page's packed (or raw) bytes, at index * _packed.Length
         private readonly RegionWriter _data;
         private readonly byte[] _descs;
         private readonly byte[] _scratch;
@@ -134,15 +142,17 @@ public sealed class KdumpWriter
         private ulong _written, _zero;
         private string? _failure;
 
-        internal PageStream(KdumpWriter w, IPhysicalMemory pages, int pageShift, bool excludeZero, IPageCodec? codec)
+        internal PageStream(KdumpWriter w, IPhysicalMemory pages, int pageShift, bool excludeZero, Func<IPageCodec>? newCodec, int threads)
         {
             _w = w;
             _pages = pages;
             _pageShift = pageShift;
             _excludeZero = excludeZero;
-            _codec = codec;
+            _newCodec = newCodec;
+            _codec = newCodec?.Invoke();
+            _threads = Math.Max(1, threads);
             int b = w._layout.BlockSize;
-            _packed = new byte[Math.Max(b, codec?.MaxCompressedLength(b) ?? b)];
+            _packed = new byte[Math.Max(b, _codec?.MaxCompressedLength(b) ?? b)];
             _data = new RegionWriter(w._sink, w._layout.DataOffset, Math.Max(w._cacheBytes, 2 * _packed.Length), autoFlush: false);
             _descs = new byte[Math.Max(w._cacheBytes / KdumpFormat.PageDesc.Size, 1) * KdumpFormat.PageDesc.Size];
             _descFlushedTo = w._layout.DescriptorOffset;
@@ -153,7 +163,115 @@ public sealed class KdumpWriter
         }
 
         /// <summary>Adds the pages of a cycle's bitmap that lie in [startPfn, endPfn).</summary>
-        public void Write(Bitmap cycle, ulong startPfn = 0, ulong endPfn = ulong.MaxValue) => Guard(() =>
+        public void Write(Bitmap cycle, ulong startPfn = 0, ulong endPfn = ulong.MaxValue)
+        {
+            if (_threads == 1)
+                WriteSequential(cycle, startPfn, endPfn);
+            else
+                WriteParallel(cycle, startPfn, endPfn);
+        }
+
+        /// <summary>Parallel path: batches of pages are read and packed by the workers, then appended in pfn order.</summary>
+        private void WriteParallel(Bitmap cycle, ulong startPfn, ulong endPfn) => Guard(() =>
+        {
+            int b = _w._layout.BlockSize;
+            int stride = _packed.Length;
+            _batchPfns ??= new ulong[Batch];
+            _batchLen ??= new int[Batch];
+            _batchBytes ??= new byte[Batch * stride];
+            ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn));
+            while (pfn < endPfn)
+            {
+                int n = 0;
+                for (; n < Batch && pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
+                    _batchPfns[n++] = pfn;
+                var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+                Parallel.For(0, n, options, Rent, (i, _, worker) =>
+                {
+                    _batchLen[i] = Pack(_batchPfns[i], worker, _batchBytes.AsSpan(i * stride, stride));
+                    return worker;
+                }, Return);
+                for (int i = 0; i < n; i++)
+                {
+                    int len = _batchLen[i];
+                    ReadOnlySpan<byte> bytes = _batchBytes.AsSpan(i * stride, len > 0 ? len : b);
+                    Append(len, bytes);
+                }
+            }
+        });
+
+        /// <summary>Reads one page and packs it into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
+        private int Pack(ulong pfn, Worker worker, Span<byte> slot)
+        {
+            int b = _w._layout.BlockSize;
+            ulong paddr = pfn << _pageShift;
+            if (!_pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
+            {
+                if (!_pages.TryRead(paddr, worker.Scratch))
+                    Array.Clear(worker.Scratch);
+                page = worker.Scratch;
+            }
+            if (_excludeZero && !page.ContainsAnyExcept((byte)0))
+                return -1;
+            if (worker.Codec is { } codec)
+            {
+                int len = codec.Compress(page, slot);
+                if (len > 0 && len < b)
+                    return len;
+            }
+            page.CopyTo(slot);
+            return 0;
+        }
+
+        /// <summary>A worker's own codec and read buffer.</summary>
+        private sealed class Worker(IPageCodec? codec, int pageSize)
+        {
+            public IPageCodec? Codec { get; } = codec;
+            public byte[] Scratch { get; } = new byte[pageSize];
+        }
+
+        private readonly System.Collections.Concurrent.ConcurrentBag<Worker> _workers = new();
+
+        /// <summary>A worker for a thread (pooled; each is used by one thread at a time).</summary>
+        private Worker Rent() => _workers.TryTake(out var w) ? w : new Worker(_newCodec?.Invoke(), _w._layout.BlockSize);
+
+        /// <summary>Gives a worker back to the pool.</summary>
+        private void Return(Worker worker) => _workers.Add(worker);
+
+        /// <summary>Appends one packed page (len as from <see cref="Pack"/>) and its descriptor, in order.</summary>
+        private void Append(int len, ReadOnlySpan<byte> bytes)
+        {
+            int b = _w._layout.BlockSize;
+            if (_data.Free < _packed.Length)
+                FlushBoth();
+            long offset;
+            uint size, flags = 0;
+            if (len < 0)
+            {
+                offset = _zeroPageOffset;
+                size = (uint)b;
+                _zero++;
+            }
+            else
+            {
+                offset = _data.Position;
+                _data.Append(bytes);
+                size = len > 0 ? (uint)len : (uint)b;
+                flags = len > 0 ? _codec!.DescriptorFlag : 0;
+            }
+            Span<byte> d = _descs.AsSpan(_descUsed, KdumpFormat.PageDesc.Size);
+            BinaryPrimitives.WriteInt64LittleEndian(d[KdumpFormat.PageDesc.Offset..], offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.DataSize..], size);
+            BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.Flags..], flags);
+            BinaryPrimitives.WriteUInt64LittleEndian(d[KdumpFormat.PageDesc.PageFlags..], 0);
+            _descUsed += KdumpFormat.PageDesc.Size;
+            _written++;
+            if (_descUsed == _descs.Length)
+                FlushBoth();
+        }
+
+        /// <summary>Sequential path: one page after the other on the calling thread.</summary>
+        private void WriteSequential(Bitmap cycle, ulong startPfn, ulong endPfn) => Guard(() =>
         {
             int b = _w._layout.BlockSize;
             for (ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn)); pfn < endPfn; pfn = cycle.NextSet(pfn + 1))

@@ -92,6 +92,9 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         }
     }
 
+    /// <summary>Threads that read and compress pages: --num-threads, else every online CPU (a capture kernel usually has one).</summary>
+    private int Threads => Math.Clamp(options.NumThreads is int n && n > 0 ? n : Environment.ProcessorCount, 1, 256);
+
     /// <summary>Cuts pfns into cycles: from --cyclic-buffer (makedumpfile's per-bitmap buffer) or from the memory there is.</summary>
     private CyclePlan PlanCycles(KernelModel kernel, out long cacheBudget)
     {
@@ -171,21 +174,20 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     /// <summary>Options whose work is not built yet fail instead of being ignored.</summary>
     private void RejectUnbuiltOptions()
     {
-        if (options.NumThreads is not null)
-            throw new CoresiftException("option '--num-threads' is not supported yet");
     }
 
     /// <summary>Writes one kdump-compressed file, or one --split member covering range.</summary>
     private KdumpResult Write(IOutputSink output, DumpInput input, KernelModel kernel, DumpFilter filter, DumpLevel level, (ulong Start, ulong End)? range)
     {
-        IPageCodec? codec = options.Compression switch
+        Func<IPageCodec>? newCodec = options.Compression switch
         {
-            CompressionKind.Zlib => new ZlibPageCodec(),
-            CompressionKind.Snappy => new SnappyPageCodec(),
-            CompressionKind.Zstd => new ZstdPageCodec(),
-            CompressionKind.Lzo => new LzoPageCodec(),
+            CompressionKind.Zlib => () => new ZlibPageCodec(),
+            CompressionKind.Snappy => () => new SnappyPageCodec(),
+            CompressionKind.Zstd => () => new ZstdPageCodec(),
+            CompressionKind.Lzo => () => new LzoPageCodec(),
             _ => null,
         };
+        var codec = newCodec?.Invoke();
         byte[] notes = input.ReadNoteSegments();
         var (vmcoreinfoOffset, vmcoreinfoSize) = input.VmcoreinfoInNotes();
         var header = new KdumpHeader
@@ -215,7 +217,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 var (s, e) = plan.Cycle(i);
                 writer.WriteBitmapSlice(second: false, filter.BackedCycle(s, e));
             }
-            var pages = writer.BeginPages(kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, codec);
+            var pages = writer.BeginPages(kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, newCodec, Threads);
             ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
             for (ulong i = 0; i < plan.Count; i++)
             {

@@ -264,4 +264,21 @@ public class KdumpOutputParityTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("1.00 reads per page struct", stdout);
         Assert.Equal(Sha(oneCycle), Sha(path));
     }
+
+    [Theory]
+    [InlineData("-l")]
+    [InlineData("-z")]
+    [InlineData("-d")]
+    public void Output_is_byte_identical_for_any_number_of_threads(string codec)
+    {
+        string[] args = codec == "-d" ? ["-d", "31"] : [codec, "-d", "31"];
+        var shas = new[] { "1", "2", "4" }.Select(t =>
+        {
+            string path = Path.Combine(_dir, $"threads{t}{codec}");
+            var (rc, _, err) = TestEnvironment.RunCoresift(["--num-threads", t, "--cyclic-buffer", "2", .. args, TestEnvironment.SampleVmcore, path]);
+            Assert.True(rc == 0, err);
+            return Sha(path);
+        }).Distinct().ToArray();
+        Assert.Single(shas);
+    }
 }
