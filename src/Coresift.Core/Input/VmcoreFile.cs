@@ -112,6 +112,20 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         return true;
     }
 
+    /// <summary>Lets the kernel take back the mapped pages of [offset, offset + length) (they fault in again if read later).</summary>
+    /// <remarks>Keeps the resident set small while a dump streams through a large /proc/vmcore.</remarks>
+    public void Release(long offset, long length)
+    {
+        if (_base == null || length <= 0 || offset < 0 || offset >= Length)
+            return;
+        const long page = 4096;
+        long start = (offset + page - 1) & ~(page - 1);
+        long end = Math.Min(offset + length, Length) & ~(page - 1);
+        if (end <= start)
+            return;
+        _ = NativeMethods.Madvise((nint)(_base + start), (nuint)(end - start), NativeMethods.MadvDontNeed);
+    }
+
     /// <summary>Unmaps and closes the file.</summary>
     public void Dispose()
     {

@@ -197,6 +197,7 @@ public sealed class KdumpWriter
                     ReadOnlySpan<byte> bytes = _batchBytes.AsSpan(i * stride, len > 0 ? len : b);
                     Append(len, bytes);
                 }
+                ReleaseBehind(_batchPfns[n - 1] + 1);
             }
         });
 
@@ -319,8 +320,22 @@ public sealed class KdumpWriter
                 _written++;
                 if (_descUsed == _descs.Length)
                     FlushBoth();
+                if (pfn - _releasedTo >= ReleaseStep)
+                    ReleaseBehind(pfn);
             }
         });
+
+        private const ulong ReleaseStep = 8192;   // pages (32 MiB) between hints that the input behind us may be unmapped
+        private ulong _releasedTo;
+
+        /// <summary>Hints that input pages below pfn are done with, so they need not stay resident.</summary>
+        private void ReleaseBehind(ulong pfn)
+        {
+            if (pfn <= _releasedTo || pfn - _releasedTo < ReleaseStep)
+                return;
+            _pages.Release(_releasedTo << _pageShift, (pfn - _releasedTo) << _pageShift);
+            _releasedTo = pfn;
+        }
 
         /// <summary>Flushes what is left and tells what was written.</summary>
         public KdumpResult Finish()
