@@ -51,6 +51,9 @@ public sealed class DumpFilter
     public static bool NeedsPageStructs(DumpLevel level) =>
         (level & (DumpLevel.NonPrivateCache | DumpLevel.PrivateCache | DumpLevel.User | DumpLevel.Free)) != 0;
 
+    /// <summary>Called after each cycle of pass 1 with (pfns done, max_mapnr), for a progress line.</summary>
+    public Action<ulong, ulong>? Progress { get; set; }
+
     /// <summary>Pass 1: scans every cycle once, counts every category, keeps bitmaps within the budget.</summary>
     public void Run(bool countZeroPages)
     {
@@ -83,6 +86,7 @@ public sealed class DumpFilter
             if (countZeroPages && (_level & DumpLevel.Zero) != 0)
                 Stats.Zero += CountZeroPages(bm);
             Keep(i, bm);
+            Progress?.Invoke(e, max);
         }
     }
 

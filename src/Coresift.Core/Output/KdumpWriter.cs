@@ -198,6 +198,7 @@ public sealed class KdumpWriter
                     Append(len, bytes);
                 }
                 ReleaseBehind(_batchPfns[n - 1] + 1);
+                Progress?.Invoke(_written);
             }
         });
 
@@ -322,11 +323,16 @@ public sealed class KdumpWriter
                     FlushBoth();
                 if (pfn - _releasedTo >= ReleaseStep)
                     ReleaseBehind(pfn);
+                if ((_written & 1023) == 0)
+                    Progress?.Invoke(_written);
             }
         });
 
         private const ulong ReleaseStep = 8192;   // pages (32 MiB) between hints that the input behind us may be unmapped
         private ulong _releasedTo;
+
+        /// <summary>Called with the number of pages written so far (every 1024 pages), for a progress line.</summary>
+        public Action<ulong>? Progress { get; set; }
 
         /// <summary>Hints that input pages below pfn are done with, so they need not stay resident.</summary>
         private void ReleaseBehind(ulong pfn)

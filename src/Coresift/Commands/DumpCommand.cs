@@ -12,6 +12,8 @@ namespace Coresift.App.Commands;
 /// <summary>VMCORE DUMPFILE: classify every page at the dump level and write a kdump-compressed file (or only count, with --dry-run).</summary>
 public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stream> openStdout)
 {
+    private readonly ProgressLine _progress = new(sink.ProgressWriter, sink.Enabled(MessageSink.Progress));
+
     /// <summary>Runs the dump; returns the exit code.</summary>
     public int Run()
     {
@@ -92,6 +94,16 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         }
     }
 
+    /// <summary>Dumpable pages in [start, end) (a --split member), for the progress line.</summary>
+    private static ulong CountIn(DumpFilter filter, ulong start, ulong end)
+    {
+        ulong n = 0;
+        var d = filter.Dumpable;
+        for (ulong p = d.NextSet(start); p < end; p = d.NextSet(p + 1))
+            n++;
+        return n;
+    }
+
     /// <summary>Threads that read and compress pages: --num-threads, else every online CPU (a capture kernel usually has one).</summary>
     private int Threads => Math.Clamp(options.NumThreads is int n && n > 0 ? n : Environment.ProcessorCount, 1, 256);
 
@@ -124,7 +136,10 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         var clock = Stopwatch.StartNew();
         var filter = new DumpFilter(kernel, level, PlanCycles(kernel, out long cacheBudget), cacheBudget);
         bool dryRun = outputs[0] is null;
+        _progress.Begin("Excluding unnecessary pages");
+        filter.Progress = _progress.Update;
         filter.Run(countZeroPages: dryRun);
+        _progress.End(kernel.MaxMapnr);
         ReportWarnings(filter);
         var scanTime = clock.Elapsed;
         KdumpResult? result = null;
@@ -218,6 +233,9 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 writer.WriteBitmapSlice(second: false, filter.BackedCycle(s, e));
             }
             var pages = writer.BeginPages(kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, newCodec, Threads);
+            ulong toWrite = range is { } r ? CountIn(filter, r.Start, r.End) : filter.DumpablePages;
+            _progress.Begin("Copying data");
+            pages.Progress = done => _progress.Update(done, toWrite);
             ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
             for (ulong i = 0; i < plan.Count; i++)
             {
@@ -226,6 +244,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 pages.Write(cycle, first, last);
             }
             result = pages.Finish();
+            _progress.End(toWrite);
         }
         catch (OutputFullException e)
         {

@@ -16,6 +16,9 @@ public sealed class MessageSink(int level, TextWriter stdout, TextWriter stderr,
 
     private TextWriter Out => messagesToStderr ? stderr : stdout;
 
+    /// <summary>Where the progress line goes: always stderr.</summary>
+    public TextWriter ProgressWriter => stderr;
+
     /// <summary>True when the class is enabled.</summary>
     public bool Enabled(int cls) => (level & cls) != 0;
 
