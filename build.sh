@@ -85,7 +85,7 @@ case "$cmd" in
         log "open it with: crash /usr/lib/debug/boot/vmlinux-6.1.0-56-amd64 ${out_file#$ROOT/}"
         ;;
     test)
-        apt_install makedumpfile zstd file
+        apt_install makedumpfile zstd file liblzo2-2
         publish
         sample
         log "running the test suite"

@@ -13,7 +13,8 @@ public sealed unsafe class Lzo1xCompressor
     /// <summary>The largest distance an LZO1X match can encode (M4: 16384 + 32767).</summary>
     internal const int MaxDistance = 0xBFFF;
 
-    private const int TableBits = 14;
+    // 2^15 slots: on 4 KiB pages of code and data, fewer slots cost more in collisions than the larger table costs in cache misses.
+    private const int TableBits = 15;
     private const int SkipShift = 5;
     private const uint HashPrime = 0x9E3779B1u;
     private const int MinMatchInput = 20;
@@ -23,8 +24,7 @@ public sealed unsafe class Lzo1xCompressor
     private int _base16 = 1;
     private int _base32 = MaxDistance + 1;
 
-    /// <summary>Compresses src into dst as one LZO1X stream ending with the end-of-stream marker.</summary>
-    /// <returns>The compressed length, or -1 when dst is too small (dst of Lzo1x.MaxCompressedLength(src.Length) always suffices).</returns>
+    /// <summary>Compresses src into one LZO1X stream in dst; returns its length, or -1 when dst is too small (Lzo1x.MaxCompressedLength always suffices).</summary>
     public int Compress(ReadOnlySpan<byte> src, Span<byte> dst)
     {
         int n = src.Length;
@@ -62,6 +62,13 @@ public sealed unsafe class Lzo1xCompressor
         }
     }
 
+    /// <summary>Moves both table bases to the given values (tests use it to reach the wrap-around quickly).</summary>
+    internal void SetBasesForTesting(int base16, int base32)
+    {
+        _base16 = base16;
+        _base32 = base32;
+    }
+
     /// <summary>Reserves 16-bit entry values [b, b+n) for this call, clearing the table when they would pass 65535.</summary>
     private int NextBase16(int n)
     {
@@ -88,41 +95,45 @@ public sealed unsafe class Lzo1xCompressor
         return b;
     }
 
-    /// <summary>The greedy search: hashes the 4 bytes at each position, encodes every 4-byte match found.</summary>
-    /// <returns>The start of the literals still pending at the end, or null when dst is too small.</returns>
-    /// <remarks>
-    /// Misses advance faster the longer the current literal run (1 + run/32), as LZO1X-1 does on incompressible data.
-    /// Matches are encoded out of line, so this loop keeps its pointers in registers.
-    /// </remarks>
+    /// <summary>The greedy search, encoding every 4-byte match found; returns the start of the pending literals, or null when dst is too small.</summary>
     private static byte* Search<T, TRoom>(LzoOutput* o, byte* s0, int n, void* table, int b)
         where T : struct, ILzoHashTable
         where TRoom : struct, ILzoRoom
     {
         unchecked
         {
+            // The match encoder is inlined and the loop makes no calls, so its pointers stay in registers.
             o->IpLast = s0 + n - 16;
             // Entries are positions relative to sb = s0 - b.
             byte* sb = s0 - b;
-            byte* ip = s0;
             byte* anchor = s0;
-            // IpLast is read through o on purpose: table stores may alias it, so it is reloaded from memory
-            // instead of occupying a register the match encoder needs.
-            while (ip <= o->IpLast)
+            // The search position is anchor + run. A miss advances run by a step that grows by one every 32 bytes
+            // of literals (LZO1X-1's acceleration on incompressible data); the step is taken from the previous
+            // position so that run's dependency chain is a single add.
+            nint run = 0;
+            nint step = 1;
+            while (true)
             {
+                byte* ip = anchor + run;
+                if (ip > o->IpLast)
+                    break;
                 uint seq = Unsafe.ReadUnaligned<uint>(ip);
                 uint h = (seq * HashPrime) >> (32 - TableBits);
                 byte* m = sb + T.Load(table, h);
                 T.Store(table, h, (int)(ip - sb));
                 if (!T.IsCandidate(m, s0, ip) || Unsafe.ReadUnaligned<uint>(m) != seq)
                 {
-                    ip += 1 + ((ip - anchor) >> SkipShift);
+                    nint nextStep = 1 + (run >> SkipShift);
+                    run += step;
+                    step = nextStep;
                     continue;
                 }
                 byte* next = Lzo1xEncoder.EncodeMatch<TRoom>(o, anchor, ip, m);
                 if (TRoom.Checked && next == null)
                     return null;
-                ip = next;
                 anchor = next;
+                run = 0;
+                step = 1;
             }
             return anchor;
         }

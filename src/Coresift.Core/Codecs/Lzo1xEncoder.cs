@@ -23,27 +23,6 @@ internal unsafe struct LzoOutput
     public byte* IpLast;
 }
 
-/// <summary>Whether the encoder must check the output room (a struct type argument, compiled per variant).</summary>
-internal interface ILzoRoom
-{
-    /// <summary>True when dst may be smaller than Lzo1x.MaxCompressedLength of the input.</summary>
-    static abstract bool Checked { get; }
-}
-
-/// <summary>dst may be too small: every instruction checks its room first.</summary>
-internal struct LzoRoomChecked : ILzoRoom
-{
-    /// <inheritdoc />
-    public static bool Checked => true;
-}
-
-/// <summary>dst holds at least Lzo1x.MaxCompressedLength of the input (more than the n + n/23 + 8 worst case): no checks.</summary>
-internal struct LzoRoomAmple : ILzoRoom
-{
-    /// <inheritdoc />
-    public static bool Checked => false;
-}
-
 /// <summary>Writes LZO1X instructions: literal runs, M2/M3/M4 matches and the end marker.</summary>
 internal static unsafe class Lzo1xEncoder
 {
@@ -51,9 +30,7 @@ internal static unsafe class Lzo1xEncoder
     private const int M2MaxDistance = 0x800;
     private const int M3MaxDistance = 0x4000;
 
-    /// <summary>Extends the 4-byte match at ip from m, then emits the pending literals (from anchor) and the match.</summary>
-    /// <returns>The end of the match, or null when dst is too small.</returns>
-    /// <remarks>ip is at most IpLast, so the literals may be copied in 16-byte blocks.</remarks>
+    /// <summary>Extends the 4-byte match at ip from m, emits the literals from anchor and the match; returns the match end, or null when dst is too small.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte* EncodeMatch<TRoom>(LzoOutput* o, byte* anchor, byte* ip, byte* m)
         where TRoom : struct, ILzoRoom
@@ -86,8 +63,15 @@ internal static unsafe class Lzo1xEncoder
                 *op = (byte)(lit - 3);
                 op += 1 + folded;
             }
+            else if (lit <= 18 + 255 && op != o->Start)
+            {
+                op[0] = 0;
+                op[1] = (byte)(lit - 18);
+                op += 2;
+            }
             else
                 op = EmitLiteralHeader(op, o->Start, lit);
+            // ip is at most IpLast, so the literals may be copied in 16-byte blocks (over-reading at most 15 bytes).
             nint i = 0;
             do
             {

@@ -17,7 +17,7 @@ internal unsafe interface ILzoHashTable
     static abstract bool IsCandidate(byte* m, byte* s0, byte* ip);
 }
 
-/// <summary>16-bit entries (32 KiB) for inputs of at most MaxDistance bytes: entries below b (before s0) are stale.</summary>
+/// <summary>16-bit entries (64 KiB) for inputs of at most MaxDistance bytes: entries below b (before s0) are stale.</summary>
 internal unsafe struct LzoTable16 : ILzoHashTable
 {
     /// <inheritdoc />
@@ -30,7 +30,7 @@ internal unsafe struct LzoTable16 : ILzoHashTable
     public static bool IsCandidate(byte* m, byte* s0, byte* ip) => m >= s0;
 }
 
-/// <summary>32-bit entries (64 KiB) for longer inputs: consecutive calls' bases are more than MaxDistance apart, so stale entries fail the distance test.</summary>
+/// <summary>32-bit entries (128 KiB, allocated on first use) for longer inputs: consecutive calls' bases are more than MaxDistance apart, so stale entries fail the distance test.</summary>
 internal unsafe struct LzoTable32 : ILzoHashTable
 {
     /// <inheritdoc />

@@ -167,21 +167,35 @@ public class LzoTests
     [Fact]
     public void CompressorInstanceIsReusableAcrossManyCalls()
     {
-        // Enough calls to wrap the table's base offset several times; stale entries must never be used.
+        // Page-sized calls wrap the 16-bit table base every 16 calls; stale entries must never be used.
         var comp = new Lzo1xCompressor();
-        var a = LzoTestData.Text(4096, 1);
-        var b = LzoTestData.Mixed(60000, 2);
+        var pages = Enumerable.Range(0, 7).Select(i => LzoTestData.Make(LzoTestData.Kinds[i], 4096, i)).ToArray();
+        var dst = new byte[Lzo1x.MaxCompressedLength(4096)];
+        var back = new byte[4096];
+        for (int i = 0; i < 2000; i++)
+        {
+            var input = pages[i % pages.Length];
+            int n = comp.Compress(input, dst);
+            Assert.Equal(input.Length, Lzo1x.Decompress(dst.AsSpan(0, n), back));
+            Assert.True(back.AsSpan().SequenceEqual(input));
+        }
+    }
+
+    [Fact]
+    public void TableBasesWrapAroundSafely()
+    {
+        var comp = new Lzo1xCompressor();
+        var big = LzoTestData.Mixed(60000, 2);
+        var page = LzoTestData.Text(4096, 3);
         var dst = new byte[Lzo1x.MaxCompressedLength(60000)];
         var back = new byte[60000];
-        for (int i = 0; i < 40000; i++)
+        comp.SetBasesForTesting(65536 - 4096 - 1, int.MaxValue - 3 * 110000);
+        for (int i = 0; i < 12; i++)
         {
-            var input = i % 8 == 0 ? b : a;
+            var input = i % 3 == 2 ? page : big;
             int n = comp.Compress(input, dst);
-            if (i % 97 == 0 || i % 8 == 0)
-            {
-                Assert.Equal(input.Length, Lzo1x.Decompress(dst.AsSpan(0, n), back));
-                Assert.True(back.AsSpan(0, input.Length).SequenceEqual(input));
-            }
+            Assert.Equal(input.Length, Lzo1x.Decompress(dst.AsSpan(0, n), back));
+            Assert.True(back.AsSpan(0, input.Length).SequenceEqual(input));
         }
     }
 
