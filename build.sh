@@ -104,7 +104,7 @@ case "$cmd" in
         log "comparing coresift with makedumpfile, the kernels' own counters and QEMU's kdump files; crash/drgn where installed"
         CORESIFT_EXTRA_VMCORES="$vm/v61-la57-256M.elf:$vm/v612-thp-384M.elf:$vm/kexec-61-768M.vmcore" \
         CORESIFT_QEMU_KDUMP="$vm/v612-thp-384M.elf|$vm/v612-thp-384M.kdump-zlib" \
-            run_tests "$OUT/vmtest.log" --filter "FullyQualifiedName~Integration.MakedumpfileParityTests|FullyQualifiedName~Integration.QemuKdumpTests|FullyQualifiedName~Integration.ReaderTierTests"
+            run_tests "$OUT/vmtest.log" --filter "FullyQualifiedName~Integration.MakedumpfileParityTests|FullyQualifiedName~Integration.QemuKdumpTests|FullyQualifiedName~Integration.ReaderTierTests|FullyQualifiedName~Integration.DrgnCountTests"
         rm -f "$vm"/*.elf "$vm"/*.vmcore "$vm"/*.kdump-*
         ;;
     *)
