@@ -97,12 +97,13 @@ case "$cmd" in
         sample
         vm=$OUT/vm
         mkdir -p "$vm"
-        log "making vmcores with QEMU (tests/vm): 6.1 5-level, 6.12 with THP, and a real kexec capture"
+        log "making vmcores with QEMU (tests/vm): 6.1 5-level, 6.12 with THP, and real kexec captures of 6.1 and 6.12 (THP)"
         bash tests/vm/make-vmcore.sh --kernel-version 6.1 --mem 256M --la57 --out "$vm/v61-la57-256M.elf"
         bash tests/vm/make-vmcore.sh --kernel-version 6.12 --mem 384M --thp --out "$vm/v612-thp-384M.elf" --qemu-kdump "$vm/v612-thp-384M"
         bash tests/vm/kexec-capture.sh --kernel-version 6.1 --mem 768M --crashkernel 256M --out "$vm/kexec-61-768M.vmcore"
+        bash tests/vm/kexec-capture.sh --kernel-version 6.12 --mem 768M --crashkernel 256M --thp --out "$vm/kexec-612-thp-768M.vmcore"
         log "comparing coresift with makedumpfile, the kernels' own counters and QEMU's kdump files; crash/drgn where installed"
-        CORESIFT_EXTRA_VMCORES="$vm/v61-la57-256M.elf:$vm/v612-thp-384M.elf:$vm/kexec-61-768M.vmcore" \
+        CORESIFT_EXTRA_VMCORES="$vm/v61-la57-256M.elf:$vm/v612-thp-384M.elf:$vm/kexec-61-768M.vmcore:$vm/kexec-612-thp-768M.vmcore" \
         CORESIFT_QEMU_KDUMP="$vm/v612-thp-384M.elf|$vm/v612-thp-384M.kdump-zlib" \
             run_tests "$OUT/vmtest.log" --filter "FullyQualifiedName~Integration.MakedumpfileParityTests|FullyQualifiedName~Integration.QemuKdumpTests|FullyQualifiedName~Integration.ReaderTierTests|FullyQualifiedName~Integration.DrgnCountTests"
         rm -f "$vm"/*.elf "$vm"/*.vmcore "$vm"/*.kdump-*
