@@ -244,6 +244,7 @@ public sealed class KdumpWriter
         private void Append(int len, ReadOnlySpan<byte> bytes)
         {
             int b = _w._layout.BlockSize;
+            // Keep descriptors and data flushed together, so a dump cut short keeps every page written so far.
             if (_data.Free < _packed.Length)
                 FlushBoth();
             long offset;
@@ -285,42 +286,13 @@ public sealed class KdumpWriter
                         Array.Clear(_scratch);
                     page = _scratch;
                 }
-                // Keep descriptors and data flushed together, so a dump cut short keeps every page written so far.
-                if (_data.Free < _packed.Length)
-                    FlushBoth();
-                long offset;
-                uint size, flags = 0;
+                // -1 zero page, 0 raw, else the compressed length (as the parallel path's Pack).
+                int len;
                 if (_excludeZero && !page.ContainsAnyExcept((byte)0))
-                {
-                    offset = _zeroPageOffset;
-                    size = (uint)b;
-                    _zero++;
-                }
-                else
-                {
-                    offset = _data.Position;
-                    int len = _codec?.Compress(page, _packed) ?? 0;
-                    if (len > 0 && len < b)
-                    {
-                        _data.Append(_packed.AsSpan(0, len));
-                        size = (uint)len;
-                        flags = _codec!.DescriptorFlag;
-                    }
-                    else
-                    {
-                        _data.Append(page);
-                        size = (uint)b;
-                    }
-                }
-                Span<byte> d = _descs.AsSpan(_descUsed, KdumpFormat.PageDesc.Size);
-                BinaryPrimitives.WriteInt64LittleEndian(d[KdumpFormat.PageDesc.Offset..], offset);
-                BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.DataSize..], size);
-                BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.Flags..], flags);
-                BinaryPrimitives.WriteUInt64LittleEndian(d[KdumpFormat.PageDesc.PageFlags..], 0);
-                _descUsed += KdumpFormat.PageDesc.Size;
-                _written++;
-                if (_descUsed == _descs.Length)
-                    FlushBoth();
+                    len = -1;
+                else if ((len = _codec?.Compress(page, _packed) ?? 0) <= 0 || len >= b)
+                    len = 0;
+                Append(len, len > 0 ? _packed.AsSpan(0, len) : page);
                 if (pfn - _releasedTo >= ReleaseStep)
                     ReleaseBehind(pfn);
                 if ((_written & 1023) == 0)
