@@ -11,7 +11,7 @@ internal interface IBenchCodec
     /// <summary>The output buffer size Compress needs.</summary>
     int MaxCompressedLength(int n);
 
-    /// <summary>Compresses one page; returns the length or a value &lt;= 0 on failure.</summary>
+    /// <summary>Compresses one page; returns the length, 0 when the codec declined (the page is stored raw, as IPageCodec does when the output does not fit), or a negative value on failure.</summary>
     int Compress(ReadOnlySpan<byte> src, Span<byte> dst);
 
     /// <summary>Decompresses one page; returns the length or a negative value on failure.</summary>

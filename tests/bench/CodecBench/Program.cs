@@ -1,7 +1,8 @@
+using System.Reflection;
 using Coresift.Bench;
 using Coresift.Codecs;
 
-// Usage: CodecBench [--quick] [--runs N] [--sets name,name] [file...]
+// Usage: CodecBench [--quick] [--runs N] [--sets name,name] [--codecs lzo,zlib,snappy,zstd] [file...]
 // Files (e.g. ELF vmcores) add a page set each; all-zero pages are skipped. --quick: 1 run of 0.1 s.
 const int PagesPerSet = 4096;
 bool quick = args.Contains("--quick");
@@ -10,18 +11,31 @@ int runsAt = Array.IndexOf(args, "--runs");
 int runs = runsAt >= 0 && runsAt + 1 < args.Length ? int.Parse(args[runsAt + 1], System.Globalization.CultureInfo.InvariantCulture) : quick ? 1 : 3;
 int setsAt = Array.IndexOf(args, "--sets");
 string[]? only = setsAt >= 0 && setsAt + 1 < args.Length ? args[setsAt + 1].Split(',') : null;
-var files = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--sets" or "--runs"))).ToList();
+int codecsAt = Array.IndexOf(args, "--codecs");
+string[]? onlyFormats = codecsAt >= 0 && codecsAt + 1 < args.Length ? args[codecsAt + 1].Split(',') : null;
+if (onlyFormats?.Except(["lzo", "zlib", "snappy", "zstd"]).FirstOrDefault() is { } unknown)
+{
+    Console.Error.WriteLine($"--codecs: unknown format '{unknown}' (lzo, zlib, snappy, zstd)");
+    return 2;
+}
+var files = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--sets" or "--runs" or "--codecs"))).ToList();
 
-var native = NativeLzo.TryCreate();
-if (native == null)
-    Console.Error.WriteLine("liblzo2.so.2 not found: native comparison skipped (apt-get install liblzo2-2)");
-
-// Add other codecs here (any IPageCodec through PageCodecBench, or a native IBenchCodec).
-var codecs = new List<IBenchCodec> { new PageCodecBench("lzo1x_1 coresift (managed)", new LzoPageCodec()) };
-if (native != null)
-    codecs.Add(native);
-// Decoders that must accept every LZO codec's output (cross-check of the format).
-IBenchCodec[] cross = native != null ? [new PageCodecBench("coresift", new LzoPageCodec()), native] : [];
+// One group per kdump format: coresift's codec and the native C library makedumpfile links, timed against each other
+// (alternating chunk by chunk) on the same pages. LZO stays first: tests/bench/bench.py takes the first "coresift" and
+// the first "native" row of a set as the LZO ones.
+var groups = new List<FormatGroup>();
+if (onlyFormats == null || onlyFormats.Contains("lzo"))
+    groups.Add(FormatGroup.Create("lzo", "lzo1x_1 coresift (managed)", () => new LzoPageCodec(), NativeLzo.TryCreate(),
+        "liblzo2.so.2", "liblzo2-2"));
+if (onlyFormats == null || onlyFormats.Contains("zlib"))
+    groups.Add(FormatGroup.Create("zlib", "zlib coresift (.NET zlib-ng)", () => new ZlibPageCodec(), NativeZlib.TryCreate(),
+        "libz.so.1", "zlib1g"));
+if (onlyFormats == null || onlyFormats.Contains("snappy"))
+    groups.Add(FormatGroup.Create("snappy", $"snappy coresift (Snappier {PackageVersion(typeof(Snappier.Snappy))})",
+        () => new SnappyPageCodec(), NativeSnappy.TryCreate(), "libsnappy.so.1", "libsnappy1v5"));
+if (onlyFormats == null || onlyFormats.Contains("zstd"))
+    groups.Add(FormatGroup.Create("zstd", $"zstd coresift (ZstdSharp {PackageVersion(typeof(ZstdSharp.Compressor))})",
+        () => new ZstdPageCodec(), NativeZstd.TryCreate(), "libzstd.so.1", "libzstd1"));
 
 var sets = PageSets.Synthetic(PagesPerSet);
 foreach (var path in files)
@@ -30,18 +44,46 @@ foreach (var path in files)
 Console.WriteLine($"runtime {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, " +
     $"{(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "NativeAOT")}, " +
     $"{Environment.ProcessorCount} CPUs; best of {runs} runs of >= {minSeconds} s; MB/s = 1e6 input bytes/s; " +
-    "ratio = sum(min(csize, 4096)) / input");
+    "ratio = sum(min(csize, 4096)) / input; zlib and zstd at level 1");
 Console.WriteLine();
-// Ratios are against the reference: liblzo2 when it is loaded, otherwise the first codec.
-var reference = native ?? codecs[0];
-string refName = native != null ? "liblzo2" : "first";
-Console.WriteLine($"| set | pages | codec | compress MB/s | decompress MB/s | ratio | compress vs {refName} | decompress vs {refName} |");
+// "vs native" compares each codec with the native library of its own format (the same row is 100%).
+Console.WriteLine("| set | pages | codec | compress MB/s | decompress MB/s | ratio | compress vs native | decompress vs native |");
 Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|");
 foreach (var set in sets.Where(s => only == null || only.Contains(s.Name)))
 {
-    var results = Runner.Run(set, codecs, cross, minSeconds, runs);
-    var baseline = results.First(r => r.Codec == reference.Name);
-    foreach (var r in results)
-        Console.WriteLine($"| {r.Set} | {set.Pages.Length} | {r.Codec} | {r.CompressMBps:F0} | {r.DecompressMBps:F0} | {r.Ratio:F3} | " +
-            $"{r.CompressMBps / baseline.CompressMBps:P0} | {r.DecompressMBps / baseline.DecompressMBps:P0} |");
+    foreach (var g in groups)
+    {
+        var results = Runner.Run(set, g.Codecs, g.Cross, minSeconds, runs);
+        var baseline = g.Native != null ? results.First(r => r.Codec == g.Native.Name) : null;
+        foreach (var r in results)
+            Console.WriteLine($"| {r.Set} | {set.Pages.Length} | {r.Codec} | {r.CompressMBps:F0} | {r.DecompressMBps:F0} | {r.Ratio:F3} | " +
+                (baseline == null ? "- | - |" : $"{r.CompressMBps / baseline.CompressMBps:P0} | {r.DecompressMBps / baseline.DecompressMBps:P0} |"));
+    }
+}
+return 0;
+
+// "1.3.1" from the package's informational version ("1.3.1+commit").
+static string PackageVersion(Type t)
+{
+    var v = t.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? t.Assembly.GetName().Version?.ToString() ?? "?";
+    int plus = v.IndexOf('+');
+    return plus >= 0 ? v[..plus] : v;
+}
+
+/// <summary>The codecs of one format: coresift's, and the native library's when it loads.</summary>
+internal sealed record FormatGroup(string Format, IReadOnlyList<IBenchCodec> Codecs, IReadOnlyList<IBenchCodec> Cross, IBenchCodec? Native)
+{
+    /// <summary>coresift's codec, the native one (or null, with a note on stderr), and the cross-decoders of both.</summary>
+    public static FormatGroup Create(string format, string name, Func<IPageCodec> ours, IBenchCodec? native, string lib, string package)
+    {
+        if (native == null)
+            Console.Error.WriteLine($"{lib} not found: native {format} comparison skipped (apt-get install {package})");
+        var codecs = new List<IBenchCodec> { new PageCodecBench(name, ours()) };
+        if (native != null)
+            codecs.Add(native);
+        // Decoders that must accept every codec's output of this format: each page compressed by either side is
+        // decoded by a separate coresift instance and by the native library (and by its own codec).
+        IBenchCodec[] cross = native != null ? [new PageCodecBench("coresift", ours()), native] : [];
+        return new FormatGroup(format, codecs, cross, native);
+    }
 }

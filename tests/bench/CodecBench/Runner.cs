@@ -19,7 +19,7 @@ internal static class Runner
     /// <summary>Verifies round trips (and cross-decoding between codecs of one format), then times every codec.</summary>
     public static List<Result> Run(PageSet set, IReadOnlyList<IBenchCodec> codecs, IReadOnlyList<IBenchCodec> crossDecoders, double minSeconds, int runs)
     {
-        var compressed = new byte[codecs.Count][][];
+        var compressed = new byte[]?[codecs.Count][];
         var ratios = new double[codecs.Count];
         var scratch = new byte[codecs.Count][];
         for (int c = 0; c < codecs.Count; c++)
@@ -43,7 +43,13 @@ internal static class Runner
             var d1 = TimeRun(set, codecs.Count, seconds, (c, from, to) =>
             {
                 for (int i = from; i < to; i++)
-                    codecs[c].Decompress(compressed[c][i], outPage);
+                {
+                    // A page stored raw is copied by the reader, not decoded.
+                    if (compressed[c][i] is { } z)
+                        codecs[c].Decompress(z, outPage);
+                    else
+                        set.Pages[i].CopyTo(outPage, 0);
+                }
             });
             if (r < 0)
                 continue;
@@ -57,20 +63,39 @@ internal static class Runner
     }
 
     /// <summary>Compresses every page once and checks that each decoder restores it; returns the outputs and the stored ratio.</summary>
-    private static (byte[][], double) CompressAll(PageSet set, IBenchCodec codec, IReadOnlyList<IBenchCodec> crossDecoders, byte[] scratch)
+    /// <remarks>
+    /// A page whose output is not smaller than the page, or that the codec declined (Compress returned 0, as
+    /// IPageCodec does when the output does not fit), is stored raw, as makedumpfile does: it counts as PageSize
+    /// bytes and its slot is null, so that the decompress pass copies it as a dump reader would.
+    /// </remarks>
+    private static (byte[]?[], double) CompressAll(PageSet set, IBenchCodec codec, IReadOnlyList<IBenchCodec> crossDecoders, byte[] scratch)
     {
-        var comp = new byte[set.Pages.Length][];
+        var comp = new byte[]?[set.Pages.Length];
         long stored = 0;
+        int declined = 0, raw = 0;
         for (int i = 0; i < set.Pages.Length; i++)
         {
             int n = codec.Compress(set.Pages[i], scratch);
-            if (n <= 0)
+            if (n < 0)
                 throw new InvalidOperationException($"{codec.Name}: compress failed on {set.Name} page {i}");
-            comp[i] = scratch.AsSpan(0, n).ToArray();
-            stored += Math.Min(n, PageSet.PageSize);
+            if (n == 0)
+            {
+                declined++;
+                stored += PageSet.PageSize;
+                continue;
+            }
+            var z = scratch.AsSpan(0, n).ToArray();
             foreach (var dec in crossDecoders.Append(codec))
-                Verify(dec, comp[i], set.Pages[i], $"{codec.Name} -> {dec.Name} on {set.Name} page {i}");
+                Verify(dec, z, set.Pages[i], $"{codec.Name} -> {dec.Name} on {set.Name} page {i}");
+            if (n >= PageSet.PageSize)
+                raw++;
+            else
+                comp[i] = z;
+            stored += Math.Min(n, PageSet.PageSize);
         }
+        if (declined > 0)
+            Console.Error.WriteLine($"{set.Name}: {codec.Name} declined {declined} of {set.Pages.Length} pages " +
+                $"(output over MaxCompressedLength; stored raw, {raw} more stored raw as not smaller than a page)");
         return (comp, (double)stored / set.Bytes);
     }
 
