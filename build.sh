@@ -4,6 +4,7 @@
 #   ./build.sh test     install test dependencies, publish, run every test that fits CI
 #   ./build.sh publish  write the static NativeAOT binary to out/coresift
 #   ./build.sh vmtest   make fresh vmcores with QEMU (tests/vm), compare with makedumpfile and the kernel's counters
+#   ./build.sh package  build and check the dracut module, RPM and Debian packages (tests/packaging)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -108,8 +109,17 @@ case "$cmd" in
             run_tests "$OUT/vmtest.log" --filter "FullyQualifiedName~Integration.MakedumpfileParityTests|FullyQualifiedName~Integration.QemuKdumpTests|FullyQualifiedName~Integration.ReaderTierTests|FullyQualifiedName~Integration.DrgnCountTests"
         rm -f "$vm"/*.elf "$vm"/*.vmcore "$vm"/*.kdump-*
         ;;
+    package)
+        # Packaging checks (slow, not part of CI): dracut module, capture hook, RPM and Debian builds.
+        publish
+        sample
+        bash tests/packaging/test-dracut-module.sh
+        bash tests/packaging/test-capture-hook.sh
+        bash tests/packaging/test-rpm.sh
+        bash tests/packaging/test-deb.sh
+        ;;
     *)
-        sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
         [ "$cmd" = help ] || exit 1
         ;;
 esac
