@@ -4,6 +4,7 @@
 #   ./build.sh test     install test dependencies, publish, run every test that fits CI
 #   ./build.sh publish  write the static NativeAOT binary to out/coresift
 #   ./build.sh vmtest   make fresh vmcores with QEMU (tests/vm), compare with makedumpfile and the kernel's counters
+#   ./build.sh bench    benchmark against makedumpfile on an 8 GiB vmcore (tests/bench; 30-60 min)
 #   ./build.sh package  build and check the dracut module, RPM and Debian packages (tests/packaging)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -109,6 +110,11 @@ case "$cmd" in
             run_tests "$OUT/vmtest.log" --filter "FullyQualifiedName~Integration.MakedumpfileParityTests|FullyQualifiedName~Integration.QemuKdumpTests|FullyQualifiedName~Integration.ReaderTierTests|FullyQualifiedName~Integration.DrgnCountTests"
         rm -f "$vm"/*.elf "$vm"/*.vmcore "$vm"/*.kdump-*
         ;;
+    bench)
+        # Side-by-side benchmark against makedumpfile on an 8 GiB vmcore (results: tests/bench/results/RESULTS.md).
+        publish
+        bash tests/bench/run-bench.sh "${@:2}"
+        ;;
     package)
         # Packaging checks (slow, not part of CI): dracut module, capture hook, RPM and Debian builds.
         publish
@@ -119,7 +125,7 @@ case "$cmd" in
         bash tests/packaging/test-deb.sh
         ;;
     *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
         [ "$cmd" = help ] || exit 1
         ;;
 esac
