@@ -80,6 +80,7 @@ public sealed class PageScanner
             ulong vaddr = range.MemMapAddress + (pfn - range.StartPfn) * (ulong)size;
             Span<byte> buf = _buffer.AsSpan(0, withNext * size);
             bool chunkOk = mem.TryRead(vaddr, buf);
+            ReleaseStructPages(vaddr, (ulong)(count * size));
             ulong chunkEnd = pfn + (ulong)count;
             while (pfn < chunkEnd)
             {
@@ -124,6 +125,14 @@ public sealed class PageScanner
                     break;
             }
         }
+    }
+
+    /// <summary>Lets the input mapping drop the struct pages just read (each is read once; this keeps the resident set small).</summary>
+    private void ReleaseStructPages(ulong vaddr, ulong length)
+    {
+        var mem = _kernel.AddressSpace!;
+        if (mem.TryTranslate(vaddr, out ulong paddr, out ulong mapping) && (vaddr & (mapping - 1)) + length <= mapping)
+            _kernel.Physical.Release(paddr, length);
     }
 
     /// <summary>Reads one struct page (and the next) when a whole chunk could not be read.</summary>
