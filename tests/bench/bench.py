@@ -272,6 +272,15 @@ def read_speed(path, passes=3):
 
 # ------------------------------------------------------------------ cgroup ----
 
+def swap_total():
+    try:
+        with open("/proc/meminfo") as f:
+            m = re.search(r"^SwapTotal:\s+(\d+)", f.read(), re.M)
+            return int(m.group(1)) if m else 0
+    except OSError:
+        return 0
+
+
 class MemCgroup:
     """A memory-capped cgroup: v1 (memory.limit_in_bytes) or v2 (memory.max)."""
 
@@ -295,8 +304,11 @@ class MemCgroup:
         os.mkdir(self.path)
         if self.version == 1:
             self._write("memory.limit_in_bytes", str(limit_bytes))
-            if os.path.exists(os.path.join(self.path, "memory.memsw.limit_in_bytes")):
-                self._write("memory.memsw.limit_in_bytes", str(limit_bytes))  # no escape to swap
+            self.memsw = swap_total() > 0 and os.path.exists(os.path.join(self.path, "memory.memsw.limit_in_bytes"))
+            if self.memsw:
+                # no escape to swap (only where there is swap: with memsw limited, this kernel's v1 stops
+                # counting memory.failcnt)
+                self._write("memory.memsw.limit_in_bytes", str(limit_bytes))
         else:
             self._write("memory.max", str(limit_bytes))
             if os.path.exists(os.path.join(self.path, "memory.swap.max")):
@@ -330,7 +342,7 @@ class MemCgroup:
 
     def reset_peak(self):
         if self.version == 1:
-            for f in ("memory.max_usage_in_bytes", "memory.failcnt"):
+            for f in ("memory.max_usage_in_bytes", "memory.failcnt", "memory.memsw.max_usage_in_bytes", "memory.memsw.failcnt"):
                 try:
                     self._write(f, "0")
                 except OSError:
@@ -348,7 +360,10 @@ class MemCgroup:
 
     def failcnt(self):
         if self.version == 1:
-            v = self._read(os.path.join(self.path, "memory.failcnt"), "").strip()
+            # With memsw limited as well, the memory+swap counter is charged first and takes the hits.
+            vals = [self._read(os.path.join(self.path, f), "").strip() for f in ("memory.failcnt", "memory.memsw.failcnt")]
+            vals = [int(v) for v in vals if v.isdigit()]
+            return max(vals) if vals else None
         else:
             m = re.search(r"^max (\d+)", self._read(os.path.join(self.path, "memory.events"), ""), re.M)
             v = m.group(1) if m else ""
@@ -514,7 +529,8 @@ def cmd_run(a):
                             log(f"{name} -l -d 31 under a {a.cgroup_mib} MiB cap, {cache} input: "
                                 f"exit codes {[r.rc for r, *_ in rs]}")
                 cap_note = (f"cgroup v{cg.version} `{cg.path}`, `{cg.limit_file()}` = {a.cgroup_mib} MiB"
-                            + (" (and memory.memsw.limit_in_bytes, so nothing escapes to swap)" if cg.version == 1 else ""))
+                            + (" (and memory.memsw.limit_in_bytes, so nothing escapes to swap)" if cg.version == 1 and cg.memsw
+                               else "; the machine has no swap" if swap_total() == 0 else ""))
             finally:
                 cg.remove()
 
@@ -669,7 +685,7 @@ def cmd_run(a):
     if cap_rows:
         w(f"{cap_note}. Exit 137 = killed by the OOM killer. cgroup peak = the cgroup's high-water mark "
           "(`memory.max_usage_in_bytes`: anonymous memory plus page cache charged to it, e.g. the output's dirty pages); "
-          "limit hits = the most `memory.failcnt` of a run (charges that hit the limit and had to reclaim first; not an error by itself).")
+          "limit hits = the most `memory.failcnt` (v1: or `memory.memsw.failcnt`; v2: `max` in memory.events) of a run (charges that hit the limit and had to reclaim first; not an error by itself).")
         w("")
         w("| input | tool | runs | exit codes | OOM kills | wall s | peak RSS MiB | peak anon MiB | cgroup peak MiB | limit hits |")
         w("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
