@@ -102,7 +102,8 @@ def parse_codecbench(path, set_name):
     with open(path, encoding="utf-8") as f:
         for line in f:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) >= 6 and cells[0] == set_name:
+            # LZO rows only (CodecBench may time other formats too)
+            if len(cells) >= 6 and cells[0] == set_name and cells[2].lower().startswith("lzo"):
                 try:
                     res[cells[2]] = (float(cells[3]), int(cells[1]), float(cells[5]))
                 except ValueError:
