@@ -226,8 +226,10 @@ def classify_failure(run):
 class Cell:
     """One tool on one option set and thread count."""
 
-    def __init__(self, tool, cmdline):
-        self.tool, self.cmdline = tool, cmdline
+    def __init__(self, tool, args, fallback=None):
+        self.tool, self.args = tool, args  # options before VMCORE OUT
+        self.fallback = fallback  # options to use instead if these are "not supported yet"
+        self.note = ""
         self.runs = []
         self.failures = []  # (exit status, message) of failed runs
         self.status = None  # None = measured; else why not (n/a, not supported yet)
@@ -269,6 +271,44 @@ def read_speed(path, passes=3):
         r1 = os.times()
         cpus.append((r1.user - r0.user) + (r1.system - r0.system))
     return statistics.median(walls), statistics.median(cpus)
+
+
+READ_MODES = {"read": "read() in 1 MiB blocks", "mmap": "mmap(), every byte loaded"}
+
+
+def build_readpass(work):
+    """Compiles readpass.c (next to this file) into work/; None without gcc."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "readpass.c")
+    out = os.path.join(work, "readpass")
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        return out
+    if not shutil.which("gcc"):
+        return None
+    p = subprocess.run(["gcc", "-O3", "-o", out, src], capture_output=True, text=True)
+    if p.returncode != 0:
+        log(f"readpass.c does not build: {p.stderr.strip()}")
+        return None
+    return out
+
+
+def read_passes(path, work, passes=3):
+    """{mode: median seconds of one pass over the file} (readpass: read() and mmap; else Python read())."""
+    helper = build_readpass(work)
+    res = {}
+    if helper:
+        for mode in READ_MODES:
+            ts = []
+            for _ in range(passes):
+                p = subprocess.run([helper, mode, path], capture_output=True, text=True)
+                if p.returncode != 0:
+                    log(f"readpass {mode} failed: {p.stderr.strip()}")
+                    break
+                ts.append(float(p.stdout.split()[0]))
+            if len(ts) == passes:
+                res[mode] = statistics.median(ts)
+    if not res:
+        res["python"] = read_speed(path, passes)[0]
+    return res
 
 
 # ------------------------------------------------------------------ cgroup ----
@@ -456,8 +496,11 @@ def cmd_run(a):
         sys.exit(f"bench.py: need {(vm_disk >> 20) + 2048} MiB free under {a.work} for the outputs, have {free >> 20} MiB")
 
     log(f"warming the page cache with {a.vmcore} ({vm_size >> 20} MiB, {vm_disk >> 20} MiB allocated)")
-    read_wall, read_cpu = read_speed(a.vmcore, passes=3)
-    log(f"read: {read_wall:.2f} s ({vm_size / read_wall / 1e6:.0f} MB/s)")
+    read_speed(a.vmcore, passes=1)
+    reads = read_passes(a.vmcore, a.work)
+    read_mode = min(reads, key=reads.get)
+    read_wall = reads[read_mode]
+    log("read: " + ", ".join(f"{m} {t:.2f} s ({vm_size / t / 1e6:.0f} MB/s)" for m, t in reads.items()))
 
     cells = {}
     unexpected = []
@@ -465,10 +508,15 @@ def cmd_run(a):
         opts = shlex.split(opt)
         need = "zstd" if "-z" in opts else "lzo" if "-l" in opts else "snappy" if "-p" in opts else None
         for th in threads:
-            topts = opts + (["--num-threads", str(th)] if th > 1 else [])
             row = {}
             for name, b in tools:
-                c = Cell(name, " ".join([name] + topts + ["VMCORE", "OUT"]))
+                if name == "coresift":
+                    # coresift's default is one thread per CPU: ask for the count explicitly. A build that does
+                    # not know --num-threads is single-threaded, so the 1-thread row runs it without the option.
+                    c = Cell(name, opts + ["--num-threads", str(th)], fallback=opts if th == 1 else None)
+                else:
+                    # makedumpfile's default is serial; --num-threads 1 would take its threaded path
+                    c = Cell(name, opts + (["--num-threads", str(th)] if th > 1 else []))
                 if need and not feats[name].get(need, False):
                     c.status = f"n/a (built without {need})"
                 row[name] = c
@@ -479,8 +527,14 @@ def cmd_run(a):
                     c = row[name]
                     if c.status is not None:
                         continue
-                    log(f"{opt} threads={th} run {i + 1}/{a.runs}: {name}")
-                    r = one_run(name, b, topts, a.vmcore, a.work, hash_output=(i == 0 and not a.no_hash))
+                    log(f"{opt} threads={th} run {i + 1}/{a.runs}: {name} {' '.join(c.args)}")
+                    r = one_run(name, b, c.args, a.vmcore, a.work, hash_output=(i == 0 and not a.no_hash))
+                    if r.rc != 0 and c.fallback is not None and classify_failure(r)[0] == NOT_SUPPORTED:
+                        c.note = f"`{' '.join(c.args)}` is not supported by this build; ran `{' '.join(c.fallback)}`"
+                        c.args, c.fallback = c.fallback, None
+                        log(f"  not supported yet; again as {name} {' '.join(c.args)}")
+                        r = one_run(name, b, c.args, a.vmcore, a.work, hash_output=(i == 0 and not a.no_hash))
+                    c.fallback = None
                     if r.rc != 0:
                         what, msg = classify_failure(r)
                         log(f"  {what}: {msg}")
@@ -491,7 +545,7 @@ def cmd_run(a):
                             # one sample, not the row.
                             c.failures.append((r.rc, msg))
                             if name == "coresift":
-                                unexpected.append(f"{name} {' '.join(topts)} run {i + 1}: {what}: {msg}")
+                                unexpected.append(f"{name} {' '.join(c.args)} run {i + 1}: {what}: {msg}")
                         continue
                     c.runs.append(r)
                     log(f"  {r.wall:.2f} s wall, {r.cpu:.2f} s CPU, {r.rss_kib / 1024:.1f} MiB RSS ({r.anon_kib / 1024:.1f} anon), {r.out_bytes >> 20} MiB out")
@@ -584,12 +638,14 @@ def cmd_run(a):
         if st1:
             w(f"  - at -d 1: zero pages {pg('Pages filled with zero', st1)}, remaining {pg('Remaining pages', st1)}")
     w(f"- the input is read from the page cache (warm): the harness reads it once before the runs, and cannot "
-      "drop caches without disturbing the rest of the machine. One read() pass over it takes "
-      f"{read_wall:.2f} s ({vm_size / read_wall / 1e6:,.0f} MB/s).")
+      "drop caches without disturbing the rest of the machine. One pass over it takes "
+      + ", ".join(f"{t:.2f} s with {READ_MODES.get(m, 'Python read()')} ({vm_size / t / 1e6:,.0f} MB/s)" for m, t in reads.items())
+      + ".")
     w("")
     w("## Results")
     w("")
-    w("Medians over the runs; tools alternate run by run (ABBA). Wall = elapsed; CPU = user + system; "
+    w("Medians over the runs; tools alternate run by run (ABBA). Threads 1 = makedumpfile without `--num-threads`, "
+      "coresift with `--num-threads 1`; threads 2 = `--num-threads 2` for both. Wall = elapsed; CPU = user + system; "
       "RSS = peak resident set (`ru_maxrss`; it counts resident pages of a mmap()ed input file too, which the kernel "
       "can drop at any time); anon = peak of RssAnon + RssShmem from /proc/PID/status, sampled every 20 ms: the "
       "memory the tool really needs. "
@@ -624,11 +680,13 @@ def cmd_run(a):
             else:
                 rat = ["", "", "", "", ""]
             w(f"| `{opt}` | {th} | {c.tool} | " + " | ".join(cells_txt + rat) + " |")
-    notes = [f"{c.tool} `{' '.join(c.cmdline.split()[1:-2])}`: {c.detail}" for row in cells.values()
+    notes = [f"{c.tool} `{' '.join(c.args)}`: {c.detail}" for row in cells.values()
              for c in row.values() if c.status and c.detail]
+    notes += [f"{c.tool}: {c.note}" for row in cells.values() for c in row.values() if c.note]
     if notes:
         w("")
-        w("Rows not measured (the harness measures them as soon as the tool accepts the options):")
+        w("Rows not measured, or measured with other options (the harness measures them as asked as soon as the "
+          "tool accepts the options):")
         w("")
         for n in notes:
             w(f"- {n}")
@@ -638,7 +696,7 @@ def cmd_run(a):
         w("Failed runs (not in the medians):")
         w("")
         for c, rc, msg in fails:
-            w(f"- {c.tool} `{' '.join(c.cmdline.split()[1:-2])}`: exit {rc}: {msg}")
+            w(f"- {c.tool} `{' '.join(c.args)}`: exit {rc}: {msg}")
 
     # ---- bound ----
     w("")
@@ -651,7 +709,9 @@ def cmd_run(a):
     zero = st1.get("Pages filled with zero") if st1 else None
     orig = st1.get("Original pages") if st1 else None
     nonzero_bytes = (orig - zero) * 4096 if orig is not None and zero is not None else None
-    w(f"- read: {read_wall:.2f} s for {vm_size / MIB:,.0f} MiB (warm page cache, 1 MiB read()s, median of 3)")
+    w(f"- read: {read_wall:.2f} s for {vm_size / MIB:,.0f} MiB (warm page cache, {READ_MODES.get(read_mode, 'Python read()')}, "
+      "median of 3; the faster of " + " and ".join(f"{READ_MODES.get(m, m)} {t:.2f} s" for m, t in reads.items())
+      + ", tests/bench/readpass.c)")
     if nonzero_bytes is not None:
         w(f"- non-zero pages: {(orig - zero):,} ({nonzero_bytes / MIB:,.0f} MiB), from makedumpfile's -d 1 statistics")
     if codec and nonzero_bytes is not None:
@@ -721,8 +781,10 @@ def cmd_run(a):
     w(f"{a.command}")
     w("```")
     w("")
-    w("Each timed command is `TOOL OPTIONS VMCORE OUT` with the options of its row, plus `--num-threads N` "
-      "for N > 1; OUT is deleted after every run.")
+    w("Each timed command is `TOOL OPTIONS VMCORE OUT` with the options of its row and the thread count: "
+      "makedumpfile gets `--num-threads N` for N > 1 (its default is serial, and `--num-threads 1` would take its "
+      "threaded path); coresift always gets `--num-threads N` (its default is one thread per CPU), except that a "
+      "build that does not accept the option runs the 1-thread rows without it. OUT is deleted after every run.")
     w("")
 
     os.makedirs(os.path.dirname(os.path.abspath(a.results)), exist_ok=True)
