@@ -12,6 +12,9 @@ public sealed class DumpFilter
     private readonly KernelModel _kernel;
     private readonly DumpLevel _level;
     private readonly long _cacheBudget;
+    private readonly int _threads;
+    private PartitionedScan? _scan;
+    private (ulong, ulong, PageClass) _carry;                        // the run reaching into the next cycle of pass 1
     private object?[] _cache = [];                                   // Bitmap (one cycle), CompactBitmap, or null (evicted)
     private (ulong, ulong, PageClass)[] _carryIn = [];               // the scanner's carry at each cycle's start
     private long _cacheBytes;
@@ -35,16 +38,17 @@ public sealed class DumpFilter
     /// <summary>Page structs read again by rescans of evicted cycles.</summary>
     public ulong RescanReads { get; private set; }
 
-    /// <summary>The scanner of pass 1, when the level needed one (for warnings).</summary>
-    public PageScanner? Scanner { get; private set; }
+    /// <summary>The warnings of every page-struct scan, when the level needed one.</summary>
+    public PageScanner? Scanner => _scan?.Warnings;
 
-    /// <summary>Creates a filter for one dump level; one cycle unless a plan says otherwise.</summary>
-    public DumpFilter(KernelModel kernel, DumpLevel level, CyclePlan? plan = null, long cacheBudget = long.MaxValue)
+    /// <summary>Creates a filter for one dump level; one cycle unless a plan says otherwise; threads scan each cycle's parts.</summary>
+    public DumpFilter(KernelModel kernel, DumpLevel level, CyclePlan? plan = null, long cacheBudget = long.MaxValue, int threads = 1)
     {
         _kernel = kernel;
         _level = level;
         Plan = plan ?? new CyclePlan(kernel.MaxMapnr, Math.Max(CyclePlan.Alignment, kernel.MaxMapnr));
         _cacheBudget = cacheBudget;
+        _threads = Math.Max(1, threads);
     }
 
     /// <summary>True when the page structs must be read for this level and kernel.</summary>
@@ -68,9 +72,9 @@ public sealed class DumpFilter
         }
         if (_kernel.MemMap is not null && _kernel.Traits is { CanScanPages: true })
         {
-            var scanner = new PageScanner(_kernel, _level, Stats);
-            if (NeedsPageStructs(_level) || scanner.Classifier.NeedsScan(_level))
-                Scanner = scanner;
+            var scan = new PartitionedScan(_kernel, _level, _threads);
+            if (NeedsPageStructs(_level) || scan.Classifier.NeedsScan(_level))
+                _scan = scan;
         }
         ulong cycles = Plan.Count;
         _cache = new object?[cycles];
@@ -78,10 +82,10 @@ public sealed class DumpFilter
         for (ulong i = 0; i < cycles; i++)
         {
             var (s, e) = Plan.Cycle(i);
-            if (Scanner is not null)
-                _carryIn[i] = Scanner.Carry;
+            _carryIn[i] = _carry;
             var bm = InitialBitmap(s, e);
-            Scanner?.ScanCycle(bm, s, e);
+            if (_scan is not null)
+                _carry = _scan.ScanCycle(bm, s, e, _carry, Stats);
             DumpablePages += bm.PopCount();
             if (countZeroPages && (_level & DumpLevel.Zero) != 0)
                 Stats.Zero += CountZeroPages(bm);
@@ -147,11 +151,10 @@ public sealed class DumpFilter
         }
         var (s, e) = Plan.Cycle(index);
         var bm = InitialBitmap(s, e);
-        if (Scanner is not null)
+        if (_scan is not null)
         {
             var scratch = new DumpStats();
-            var again = new PageScanner(_kernel, _level, scratch) { Carry = _carryIn[index] };
-            again.ScanCycle(bm, s, e);
+            new PartitionedScan(_kernel, _level, _threads).ScanCycle(bm, s, e, _carryIn[index], scratch);
             Stats.PageStructsRead += scratch.PageStructsRead;
             RescanReads += scratch.PageStructsRead;
         }

@@ -78,9 +78,7 @@ public sealed class PageScanner
             // One extra struct page lets a head at the chunk's end see its first tail page.
             int withNext = pfn + (ulong)count < range.EndPfn ? count + 1 : count;
             ulong vaddr = range.MemMapAddress + (pfn - range.StartPfn) * (ulong)size;
-            Span<byte> buf = _buffer.AsSpan(0, withNext * size);
-            bool chunkOk = mem.TryRead(vaddr, buf);
-            ReleaseStructPages(vaddr, (ulong)(count * size));
+            bool chunkOk = TryView(vaddr, withNext * size, out ReadOnlySpan<byte> buf);
             ulong chunkEnd = pfn + (ulong)count;
             while (pfn < chunkEnd)
             {
@@ -124,7 +122,27 @@ public sealed class PageScanner
                 if (pfn >= chunkEnd)
                     break;
             }
+            ReleaseStructPages(vaddr, (ulong)(count * size));
         }
+    }
+
+    /// <summary>A view of length bytes of struct pages at vaddr: straight from the input mapping when possible, else copied.</summary>
+    private bool TryView(ulong vaddr, int length, out ReadOnlySpan<byte> view)
+    {
+        var mem = _kernel.AddressSpace!;
+        if (mem.TryTranslate(vaddr, out ulong paddr, out ulong mapping) && (vaddr & (mapping - 1)) + (ulong)length <= mapping
+            && _kernel.Physical.TryGetSpan(paddr, length, out view))
+            return true;
+        Span<byte> buf = _buffer.AsSpan(0, length);
+        view = buf;
+        return mem.TryRead(vaddr, buf);
+    }
+
+    /// <summary>Adds another scanner's warning counters to this one's (for scans split into parts).</summary>
+    public void Absorb(PageScanner other)
+    {
+        UnreadableStructs += other.UnreadableStructs;
+        _classifier.Absorb(other._classifier);
     }
 
     /// <summary>Lets the input mapping drop the struct pages just read (each is read once; this keeps the resident set small).</summary>

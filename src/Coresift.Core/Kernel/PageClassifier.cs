@@ -63,6 +63,19 @@ public sealed class PageClassifier(KernelTraits traits)
     /// <summary>The first impossible buddy order seen.</summary>
     public ulong FirstInvalidBuddyOrder { get; private set; }
 
+    /// <summary>Adds another classifier's counts; the first invalid page is the one with the lowest pfn.</summary>
+    public void Absorb(PageClassifier other)
+    {
+        if (other.InvalidBuddyOrders == 0)
+            return;
+        if (InvalidBuddyOrders == 0 || other.FirstInvalidBuddyPfn < FirstInvalidBuddyPfn)
+        {
+            FirstInvalidBuddyPfn = other.FirstInvalidBuddyPfn;
+            FirstInvalidBuddyOrder = other.FirstInvalidBuddyOrder;
+        }
+        InvalidBuddyOrders += other.InvalidBuddyOrders;
+    }
+
     /// <summary>The traits this classifier applies.</summary>
     public KernelTraits Traits => traits;
 

@@ -11,8 +11,12 @@ public sealed class X86_64AddressSpace : IKernelMemory
     private readonly ulong _root;
     private readonly ulong _smeMask;
     private readonly int _levels;
-    // One-entry translation cache: most reads walk along one mapping.
-    private ulong _cachedVbase = 1, _cachedPbase, _cachedSize;
+    // One-entry translation cache: most reads walk along one mapping. One immutable object, so that threads
+    // scanning in parallel never see a torn entry.
+    private Translation _cached = new(1, 0, 0);
+
+    /// <summary>One leaf mapping: [Vbase, Vbase + Size) maps to Pbase.</summary>
+    private sealed record Translation(ulong Vbase, ulong Pbase, ulong Size);
 
     /// <summary>Physical address of the top-level page table.</summary>
     public ulong RootTable => _root;
@@ -75,10 +79,11 @@ public sealed class X86_64AddressSpace : IKernelMemory
     /// <inheritdoc />
     public bool TryTranslate(ulong vaddr, out ulong paddr, out ulong mappingSize)
     {
-        if (vaddr - _cachedVbase < _cachedSize)
+        var cached = _cached;
+        if (vaddr - cached.Vbase < cached.Size)
         {
-            paddr = _cachedPbase + (vaddr - _cachedVbase);
-            mappingSize = _cachedSize;
+            paddr = cached.Pbase + (vaddr - cached.Vbase);
+            mappingSize = cached.Size;
             return true;
         }
         paddr = 0;
@@ -98,9 +103,7 @@ public sealed class X86_64AddressSpace : IKernelMemory
                 ulong pbase = next & ~(size - 1);
                 paddr = pbase + (vaddr & (size - 1));
                 mappingSize = size;
-                _cachedVbase = vaddr & ~(size - 1);
-                _cachedPbase = pbase;
-                _cachedSize = size;
+                _cached = new Translation(vaddr & ~(size - 1), pbase, size);
                 return true;
             }
             table = next;

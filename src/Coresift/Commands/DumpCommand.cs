@@ -104,7 +104,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         return n;
     }
 
-    /// <summary>Threads that read and compress pages: --num-threads, else every online CPU (a capture kernel usually has one).</summary>
+    /// <summary>Threads that scan page structs, read and compress pages: --num-threads, else every online CPU (a capture kernel usually has one).</summary>
     private int Threads => Math.Clamp(options.NumThreads is int n && n > 0 ? n : Environment.ProcessorCount, 1, 256);
 
     /// <summary>Cuts pfns into cycles: from --cyclic-buffer (makedumpfile's per-bitmap buffer) or from the memory there is.</summary>
@@ -134,7 +134,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     private (DumpFilter Filter, KdumpResult? Result) Attempt(DumpInput input, KernelModel kernel, DumpLevel level, IOutputSink?[] outputs)
     {
         var clock = Stopwatch.StartNew();
-        var filter = new DumpFilter(kernel, level, PlanCycles(kernel, out long cacheBudget), cacheBudget);
+        var filter = new DumpFilter(kernel, level, PlanCycles(kernel, out long cacheBudget), cacheBudget, Threads);
         bool dryRun = outputs[0] is null;
         _progress.Begin("Excluding unnecessary pages");
         filter.Progress = _progress.Update;
