@@ -129,9 +129,7 @@ public sealed class KdumpWriter
         private readonly Func<IPageCodec>? _newCodec;
         private readonly int _threads;
         private const int Batch = 1024;           // pages prepared in parallel before the writer takes them in order
-        private ulong[]? _batchPfns;
-        private int[]? _batchLen;                 // -1 zero page, 0 raw, else compressed length
-        private byte[]? _batchBytes;              // each page's packed (or raw) bytes, at index * _packed.Length
+        private BatchSlot[]? _slots;              // two batches: one packed by the workers while the other is appended
         private readonly RegionWriter _data;
         private readonly byte[] _descs;
         private readonly byte[] _scratch;
@@ -171,36 +169,77 @@ public sealed class KdumpWriter
                 WriteParallel(cycle, startPfn, endPfn);
         }
 
-        /// <summary>Parallel path: batches of pages are read and packed by the workers, then appended in pfn order.</summary>
-        private void WriteParallel(Bitmap cycle, ulong startPfn, ulong endPfn) => Guard(() =>
+        /// <summary>
+        /// Parallel path: batches of pages are read and packed by the workers, then appended in pfn order; the next
+        /// batch is packed while this one is appended, so the workers do not wait for the output.
+        /// </summary>
+        private void WriteParallel(Bitmap cycle, ulong startPfn, ulong endPfn)
+        {
+            _slots ??= [new BatchSlot(_packed.Length), new BatchSlot(_packed.Length)];
+            ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn));
+            int slot = 0;
+            Task? packing = null;
+            BatchSlot? packed = null;
+            try
+            {
+                if (_failure is null && pfn < endPfn)
+                    (packing, packed) = StartBatch(_slots[slot], cycle, ref pfn, endPfn);
+                while (packing is not null)
+                {
+                    packing.GetAwaiter().GetResult();
+                    packing = null;
+                    var ready = packed!;
+                    if (_failure is null && pfn < endPfn)
+                        (packing, packed) = StartBatch(_slots[slot ^= 1], cycle, ref pfn, endPfn);
+                    Guard(() => AppendBatch(ready));
+                }
+            }
+            finally
+            {
+                // A failed append must not leave workers writing into the slots.
+                try { packing?.Wait(); } catch (AggregateException) { }
+            }
+        }
+
+        /// <summary>Takes the next pfns (up to a batch) into slot and starts packing them on the workers.</summary>
+        private (Task, BatchSlot) StartBatch(BatchSlot slot, Bitmap cycle, ref ulong pfn, ulong endPfn)
+        {
+            int n = 0;
+            for (; n < Batch && pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
+                slot.Pfns[n++] = pfn;
+            slot.Count = n;
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+            int stride = _packed.Length;
+            var task = Task.Run(() => Parallel.For(0, n, options, Rent, (i, _, worker) =>
+            {
+                slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
+                return worker;
+            }, Return));
+            return (task, slot);
+        }
+
+        /// <summary>Appends a packed batch in pfn order.</summary>
+        private void AppendBatch(BatchSlot slot)
         {
             int b = _w._layout.BlockSize;
             int stride = _packed.Length;
-            _batchPfns ??= new ulong[Batch];
-            _batchLen ??= new int[Batch];
-            _batchBytes ??= new byte[Batch * stride];
-            ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn));
-            while (pfn < endPfn)
+            for (int i = 0; i < slot.Count; i++)
             {
-                int n = 0;
-                for (; n < Batch && pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
-                    _batchPfns[n++] = pfn;
-                var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
-                Parallel.For(0, n, options, Rent, (i, _, worker) =>
-                {
-                    _batchLen[i] = Pack(_batchPfns[i], worker, _batchBytes.AsSpan(i * stride, stride));
-                    return worker;
-                }, Return);
-                for (int i = 0; i < n; i++)
-                {
-                    int len = _batchLen[i];
-                    ReadOnlySpan<byte> bytes = _batchBytes.AsSpan(i * stride, len > 0 ? len : b);
-                    Append(len, bytes);
-                }
-                ReleaseBehind(_batchPfns[n - 1] + 1);
-                Progress?.Invoke(_written);
+                int len = slot.Len[i];
+                Append(len, slot.Bytes.AsSpan(i * stride, len > 0 ? len : b));
             }
-        });
+            ReleaseBehind(slot.Pfns[slot.Count - 1] + 1);
+            Progress?.Invoke(_written);
+        }
+
+        /// <summary>One batch of pages: their pfns, packed lengths (-1 zero page, 0 raw, else compressed) and bytes.</summary>
+        private sealed class BatchSlot(int stride)
+        {
+            public ulong[] Pfns { get; } = new ulong[Batch];
+            public int[] Len { get; } = new int[Batch];
+            public byte[] Bytes { get; } = new byte[Batch * stride];
+            public int Count { get; set; }
+        }
 
         /// <summary>Reads one page and packs it into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
         private int Pack(ulong pfn, Worker worker, Span<byte> slot)
