@@ -116,8 +116,31 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         long cycleBitmaps = (long)(plan.CyclePfns / 4); // the two bitmaps of the cycle being worked on
         cacheBudget = Math.Max(0, system.Bytes - cycleBitmaps);
         sink.DebugLine($"memory budget: {system.Bytes >> 10} KiB ({system.Source})");
+        BoundGcHeap(system);
         sink.DebugLine($"cycles       : {plan.Count} of {plan.CyclePfns} pfns ({sizing.Source}); bitmap cache up to {cacheBudget >> 10} KiB");
         return plan;
+    }
+
+    /// <summary>Bounds the GC heap to the budget plus the runtime's reserve, so that the GC collects before the kernel kills us.</summary>
+    private void BoundGcHeap(MemoryBudget budget)
+    {
+        long limit = budget.Bytes + MemoryBudget.RuntimeReserve;
+        long current = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (limit >= current)
+        {
+            sink.DebugLine($"GC heap limit: {current >> 10} KiB (the runtime's own, from the cgroup limit)");
+            return;
+        }
+        AppContext.SetData("GCHeapHardLimit", (ulong)limit);
+        try
+        {
+            GC.RefreshMemoryLimit();
+        }
+        catch (InvalidOperationException)
+        {
+            return; // more is committed already than the limit allows: keep the runtime's own bound
+        }
+        sink.DebugLine($"GC heap limit: {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 10} KiB (the budget plus {MemoryBudget.RuntimeReserve >> 20} MiB)");
     }
 
     /// <summary>Refiltering cannot bring back what a kdump-compressed source left out: its level is ORed in.</summary>
