@@ -24,6 +24,9 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
     /// <summary>Runs of at least this many excluded pages end a segment (makedumpfile's PFN_EXCLUDED).</summary>
     public const int SplitRun = 256;
 
+    /// <summary>Threads that look for zero pages (--num-threads); the file does not depend on it.</summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>Plans the segments from the dumpable bitmap (zero pages found here when excludeZero), then writes the file.</summary>
     public ElfResult Write(Bitmap dumpable, ulong maxMapnr, bool excludeZero)
     {
@@ -62,24 +65,34 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
         foreach (var l in core.Loads)
             top = Math.Max(top, (l.PhysicalAddress + l.MemorySize + (ulong)pageSize - 1) / (ulong)pageSize);
         var zero = new Bitmap(0, top);
-        var buf = new byte[pageSize];
+        const ulong chunk = 1UL << 15;   // pfns per work item; items own whole bitmap words, so threads never share one
         foreach (var l in core.Loads)
         {
             ulong first = l.PhysicalAddress / (ulong)pageSize, end = (l.PhysicalAddress + l.FileSize) / (ulong)pageSize;
-            for (ulong pfn = first; pfn < end; pfn++)
+            if (end <= first)
+                continue;
+            long items = (long)((end - 1) / chunk - first / chunk + 1);
+            var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Threads) };
+            Parallel.For(0L, items, options, () => new byte[pageSize], (item, _, buf) =>
             {
-                if (pfn < maxMapnr && !dumpable.Test(pfn))
-                    continue;
-                ulong paddr = pfn * (ulong)pageSize;
-                if (!memory.TryGetSpan(paddr, pageSize, out ReadOnlySpan<byte> page))
+                ulong lo = Math.Max(first, (first / chunk + (ulong)item) * chunk);
+                ulong hi = Math.Min(end, (first / chunk + (ulong)item + 1) * chunk);
+                for (ulong pfn = lo; pfn < hi; pfn++)
                 {
-                    if (!memory.TryRead(paddr, buf))
+                    if (pfn < maxMapnr && !dumpable.Test(pfn))
                         continue;
-                    page = buf;
+                    ulong paddr = pfn * (ulong)pageSize;
+                    if (!memory.TryGetSpan(paddr, pageSize, out ReadOnlySpan<byte> page))
+                    {
+                        if (!memory.TryRead(paddr, buf))
+                            continue;
+                        page = buf;
+                    }
+                    if (!page.ContainsAnyExcept((byte)0))
+                        zero.SetRange(pfn, pfn + 1);
                 }
-                if (!page.ContainsAnyExcept((byte)0))
-                    zero.SetRange(pfn, pfn + 1);
-            }
+                return buf;
+            }, _ => { });
         }
         return zero;
     }

@@ -175,7 +175,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             ulong zero = 0, bytes = 0;
             if (options.ElfOutput)
             {
-                var elf = new ElfDumpWriter(outputs[0]!, input.Elf!, input.ReadElfIdentity(), input.ReadNoteSegments(), kernel.Physical, kernel.PageSize)
+                var elf = new ElfDumpWriter(outputs[0]!, input.Elf!, input.ReadElfIdentity(), input.ReadNoteSegments(), kernel.Physical, kernel.PageSize) { Threads = Threads }
                     .Write(filter.Dumpable!, kernel.MaxMapnr, (level & DumpLevel.Zero) != 0);
                 (outputs[0] as FlattenedOutputSink)?.Finish();
                 filter.Stats.Zero = elf.ZeroPages;
