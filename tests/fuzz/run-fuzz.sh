@@ -32,8 +32,9 @@ fi
 
 # 2. JIT build of the harness, with overflow checks on (a wrap that Release would hide is a crash), then instrument the library.
 log "building the harness (Release, overflow-checked) and instrumenting Coresift.Core.dll"
-rm -rf "$OUT/bin"
+rm -rf "$OUT/bin" "$OUT/plain"
 dotnet publish "$FUZZ/Coresift.Fuzz/Coresift.Fuzz.csproj" -c Release -o "$OUT/bin" -nologo -v quiet -p:CheckForOverflowUnderflow=true
+cp -a "$OUT/bin" "$OUT/plain"   # uninstrumented copy: replays crashes outside afl-fuzz (instrumented code aborts there)
 "$SHARPFUZZ" "$OUT/bin/Coresift.Core.dll"
 
 AFL_VERSION=$(afl-fuzz -h 2>&1 | grep -oE 'afl-fuzz\+\+[0-9][0-9a-z.]*' | head -1 | sed 's/afl-fuzz++//' || true)
@@ -83,7 +84,7 @@ for t in ${TARGETS//,/ }; do
         for f in "$OUT/findings/$t/default/$kind"/id:*; do
             [ -f "$f" ] || continue
             echo "$kind: ${f#$ROOT/}"
-            [ "$kind" = crashes ] && timeout 60 dotnet "$OUT/bin/Coresift.Fuzz.dll" "$t" --run "$f" | head -5 || true
+            [ "$kind" = crashes ] && DOTNET_GCHeapHardLimit=0x20000000 timeout 60 dotnet "$OUT/plain/Coresift.Fuzz.dll" "$t" --run "$f" | head -5 || true
             rc=1
         done
     done

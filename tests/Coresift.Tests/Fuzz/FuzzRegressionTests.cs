@@ -1,0 +1,84 @@
+using System.Buffers.Binary;
+using Coresift.Codecs;
+using Coresift.Common;
+using Coresift.Input;
+using Coresift.Kernel;
+using Coresift.Tests.Integration;
+using Coresift.Tests.Synthetic;
+
+namespace Coresift.Tests.Fuzz;
+
+/// <summary>Bugs found by fuzzing (tests/fuzz), each pinned by a minimal input. Saved raw inputs: tests/fuzz/regressions/.</summary>
+public class FuzzRegressionTests
+{
+    /// <summary>Found by the mutation pass (kernel target): OFFSET(page.flags) 4 bytes before the end of struct page made the classifier read past it (ArgumentOutOfRangeException).</summary>
+    [Theory]
+    [InlineData("OFFSET(page.flags)=60")]
+    [InlineData("OFFSET(page.private)=64")]
+    [InlineData("OFFSET(page._mapcount)=62")]
+    [InlineData("OFFSET(page.lru)=56")]
+    [InlineData("OFFSET(page.compound_order)=2147483648")]
+    [InlineData("OFFSET(page.compound_dtor)=64\nNUMBER(HUGETLB_PAGE_DTOR)=2")]
+    [InlineData("OFFSET(folio._folio_order)=9999")]
+    public void Struct_page_fields_outside_SIZE_page_are_a_clear_error(string line)
+    {
+        var info = VmcoreInfo.Parse($"SIZE(page)=64\nOFFSET(page.mapping)=24\nOFFSET(page.compound_head)=8\n{line}\n");
+        var e = Assert.Throws<BadInputException>(() => KernelTraits.FromVmcoreInfo(info));
+        Assert.Contains("outside SIZE(page)=64", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+    }
+
+    [Fact]
+    public void Struct_page_fields_at_the_end_of_struct_page_are_accepted()
+    {
+        var info = VmcoreInfo.Parse("SIZE(page)=64\nOFFSET(page.mapping)=56\nOFFSET(page._mapcount)=60\nOFFSET(page.lru)=48\n");
+        var t = KernelTraits.FromVmcoreInfo(info);
+        Assert.Equal(56, t.MappingOffset);
+        Assert.Equal(60, t.MapcountOffset);
+    }
+
+    private static byte[] Regression(string name) => File.ReadAllBytes(Path.Combine(TestEnvironment.RepoRoot, "tests", "fuzz", "regressions", name));
+
+    /// <summary>Found by AFL++ (kdump target): a zlib stream with a bad header made ZLibStream throw ZLibException, which escaped the codec.</summary>
+    [Fact]
+    public void A_zlib_page_that_zlib_rejects_outright_reads_as_unavailable()
+    {
+        // 0x78 0x9c is a valid zlib header; 0x7f 0x9c names a window larger than zlib allows.
+        var dst = new byte[4096];
+        Assert.Equal(-1, new ZlibPageCodec().Decompress([0x7f, 0x9c, 0x01, 0x02, 0x03, 0x04], dst));
+        using var vmcore = new TempVmcore(Regression("kdump--zlib-exception"));
+        using var input = DumpInput.Open(vmcore.Path, Limits.Default);
+        var kd = input.Kdump!;
+        var page = new byte[kd.BlockSize];
+        for (ulong pfn = kd.Dumpable.NextSet(0); pfn < kd.EndPfn; pfn = kd.Dumpable.NextSet(pfn + 1))
+            _ = kd.TryReadPage(pfn, page);
+    }
+
+    /// <summary>Found by AFL++ (kdump target, under a 512 MiB heap limit): max_mapnr 3e9 in a 5 KiB file allocated a 370 MB bitmap before any read failed.</summary>
+    [Fact]
+    public void A_max_mapnr_larger_than_the_file_fails_before_allocating_bitmaps()
+    {
+        using var vmcore = new TempVmcore(Regression("kdump--huge-max-mapnr-bitmap"));
+        var e = Assert.Throws<BadInputException>(() => DumpInput.Open(vmcore.Path, Limits.Default).Dispose());
+        Assert.Contains("its bitmaps for max_mapnr", e.Message);
+    }
+
+    /// <summary>The same through a flattened file, whose logical size a record far out can make huge without storing the bytes.</summary>
+    [Fact]
+    public void A_flattened_kdump_with_a_far_record_does_not_size_bitmaps_by_its_logical_length()
+    {
+        string seed = Path.Combine(TestEnvironment.RepoRoot, "tests", "fuzz", "corpus", "kdump", "v6-lzo");
+        var kdump = File.ReadAllBytes(seed);
+        BinaryPrimitives.WriteUInt64LittleEndian(kdump.AsSpan(1024 + 96), 1UL << 36); // max_mapnr_64: an 8 GiB bitmap
+        BinaryPrimitives.WriteUInt32LittleEndian(kdump.AsSpan(436), 1u << 24);          // bitmap_blocks large enough
+        var flat = Fuzz.SeedCorpus.Flatten(kdump, reorder: false);
+        // One more record, 1 byte at 2^40, before the end marker: the logical file is then 1 TiB long.
+        var far = new byte[17];
+        BinaryPrimitives.WriteInt64BigEndian(far, 1L << 40);
+        BinaryPrimitives.WriteInt64BigEndian(far.AsSpan(8), 1);
+        flat = [.. flat.AsSpan(0, flat.Length - 16), .. far, .. flat.AsSpan(flat.Length - 16)];
+        using var vmcore = new TempVmcore(flat);
+        var e = Assert.Throws<BadInputException>(() => DumpInput.Open(vmcore.Path, Limits.Default).Dispose());
+        Assert.Contains("its bitmaps for max_mapnr", e.Message);
+    }
+}
