@@ -142,7 +142,7 @@ public sealed class KdumpFile : IPhysicalMemory
         if (offInfo > 0 && sizeInfo > 0)
         {
             ThrowHelper.CheckLimit((ulong)sizeInfo, (ulong)limits.MaxVmcoreinfoBytes, "size_vmcoreinfo");
-            if (offInfo >= offNote && offInfo + sizeInfo <= offNote + notes.Length)
+            if (notes.Length > 0 && offInfo >= offNote && sizeInfo <= offNote + notes.Length - offInfo)
                 return (notes, offInfo - offNote, sizeInfo);
             // VMCOREINFO outside the notes (header_version 3 files): keep it as a note-less text block.
             var text = new byte[sizeInfo];

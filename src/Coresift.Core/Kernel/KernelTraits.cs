@@ -135,8 +135,9 @@ public sealed class KernelTraits
     /// <summary>Decides every generation-dependent rule from VMCOREINFO.</summary>
     public static KernelTraits FromVmcoreInfo(VmcoreInfo info)
     {
-        int pageSize = (int)(info.Size("page") ?? 0);
-        ThrowHelper.Check(pageSize is >= 0 and <= 4096, $"SIZE(page)={pageSize} is not plausible");
+        long sizeOfPage = info.Size("page") ?? 0;
+        ThrowHelper.Check(sizeOfPage is >= 0 and <= 4096, $"SIZE(page)={sizeOfPage} is not plausible");
+        int pageSize = (int)sizeOfPage;
         int limit = pageSize == 0 ? 4096 : pageSize;
         // A field the classifier reads must lie inside the struct page: a corrupt offset is an error, not an out-of-range read.
         int Inside(string key, long offset, int width)

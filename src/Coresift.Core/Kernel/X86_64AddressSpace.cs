@@ -75,7 +75,7 @@ public sealed class X86_64AddressSpace : IKernelMemory
     /// <inheritdoc />
     public bool TryTranslate(ulong vaddr, out ulong paddr, out ulong mappingSize)
     {
-        if (vaddr - _cachedVbase < _cachedSize)
+        if (unchecked(vaddr - _cachedVbase) < _cachedSize)
         {
             paddr = _cachedPbase + (vaddr - _cachedVbase);
             mappingSize = _cachedSize;
@@ -120,6 +120,8 @@ public sealed class X86_64AddressSpace : IKernelMemory
             if (!_phys.TryRead(paddr, destination[..n]))
                 return false;
             destination = destination[n..];
+            if (!destination.IsEmpty && vaddr > ulong.MaxValue - (ulong)n)
+                return false; // the read runs off the top of the address space
             vaddr += (ulong)n;
         }
         return true;
