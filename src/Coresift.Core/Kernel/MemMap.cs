@@ -61,14 +61,14 @@ public sealed class MemMap
     private static MemMap BuildSparse(VmcoreInfo info, IKernelMemory mem, ulong kernelSpaceStart, int pageShift, ulong maxMapnr,
         Limits limits, ulong memSection, long sectionSize, long mapOffset, long pageStruct)
     {
-        int sectionBits = (int)(info.Number("SECTION_SIZE_BITS") ?? 27);
-        int physBits = (int)(info.Number("MAX_PHYSMEM_BITS") ?? ((info.Number("pgtable_l5_enabled") ?? 0) != 0 ? 52 : 46));
+        long sectionBits = info.Number("SECTION_SIZE_BITS") ?? 27;
+        long physBits = info.Number("MAX_PHYSMEM_BITS") ?? ((info.Number("pgtable_l5_enabled") ?? 0) != 0 ? 52 : 46);
         ThrowHelper.Check(sectionBits > pageShift && sectionBits < 64 && physBits > sectionBits && physBits <= 64,
             $"implausible SECTION_SIZE_BITS={sectionBits} / MAX_PHYSMEM_BITS={physBits}");
         ThrowHelper.Check(sectionSize is >= 8 and <= 4096 && mapOffset >= 0 && mapOffset + 8 <= sectionSize,
             $"implausible SIZE(mem_section)={sectionSize} / OFFSET(mem_section.section_mem_map)={mapOffset}");
-        ulong pagesPerSection = 1UL << (sectionBits - pageShift);
-        ulong nrMemSections = 1UL << (physBits - sectionBits);
+        ulong pagesPerSection = 1UL << (int)(sectionBits - pageShift);
+        ulong nrMemSections = 1UL << (int)(physBits - sectionBits);
         ulong sectionsPerRoot = (1UL << pageShift) / (ulong)sectionSize;
         ulong nrRoots = (nrMemSections + sectionsPerRoot - 1) / sectionsPerRoot;
         long? length = info.Length("mem_section");

@@ -91,6 +91,8 @@ public class FuzzRegressionTests
     [InlineData("kdump--huge-max-mapnr-bitmap")]      // 413 MB bitmap allocated for a 5 KiB file (OutOfMemory under a 512 MiB heap)
     [InlineData("elf--size-page-overflow")]           // SIZE(page) beyond int: (int) cast overflowed (wrapped in Release)
     [InlineData("elf--translate-cache-underflow")]    // translation cache test vaddr - base underflowed (checked builds)
+    [InlineData("dmesg--translate-cache-underflow")]  // the same through the log readers (46 saved crashes, one bug)
+    [InlineData("kernel--pg-flag-bit-overflow")]      // NUMBER(PG_slab) beyond int: (int) cast overflowed in PageTypeTest.FromFlagBit
     [InlineData("elf--static-mem-section-walk-slow")] // p_memsz of 240 TiB: 2^24 static mem_section entries, one page walk each (3 s)
     [InlineData("elf--huge-memsz-slow")]              // the same with MAX_PHYSMEM_BITS=6 (1.3 s)
     public void Fuzzed_input_parses_or_fails_cleanly(string name)
@@ -139,5 +141,22 @@ public class FuzzRegressionTests
         Assert.Equal(0x5a, b[5]);                                         // RAM (first in the file) wins over the zero pages
         Assert.True(input.Memory.TryRead(15999UL << 12, b));
         Assert.False(input.Memory.TryRead(16000UL << 12, b));
+    }
+
+    /// <summary>Found by review after the PG_slab find: SECTION_SIZE_BITS and MAX_PHYSMEM_BITS were cast to int before their range check.</summary>
+    [Theory]
+    [InlineData("NUMBER(SECTION_SIZE_BITS)=20", "NUMBER(SECTION_SIZE_BITS)=4294967316")]
+    [InlineData("NUMBER(MAX_PHYSMEM_BITS)=36", "NUMBER(MAX_PHYSMEM_BITS)=4294967332")]
+    public void Section_geometry_beyond_int_is_a_clear_error(string line, string replacement)
+    {
+        var seed = File.ReadAllBytes(Path.Combine(TestEnvironment.RepoRoot, "tests", "fuzz", "corpus", "kernel", "6.1-vmemmap"));
+        int nul = Array.IndexOf(seed, (byte)0);
+        string text = System.Text.Encoding.ASCII.GetString(seed, 0, nul);
+        Assert.Contains(line, text);
+        var image = Fuzzing.SparseImage.Parse([.. System.Text.Encoding.ASCII.GetBytes(text.Replace(line, replacement)), .. seed.AsSpan(nul)]);
+        var info = VmcoreInfo.Parse(image.Vmcoreinfo, Limits.Default);
+        var space = X86_64AddressSpace.Create(image, info, []);
+        var e = Assert.Throws<BadInputException>(() => MemMap.Build(info, space, space.KernelSpaceStart, 12, image.RamBytes >> 12, Limits.Default));
+        Assert.Contains("implausible SECTION_SIZE_BITS", e.Message);
     }
 }
