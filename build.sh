@@ -6,6 +6,7 @@
 #   ./build.sh vmtest   make fresh vmcores with QEMU (tests/vm), compare with makedumpfile and the kernel's counters
 #   ./build.sh bench    benchmark against makedumpfile on an 8 GiB vmcore (tests/bench; 30-60 min)
 #   ./build.sh package  build and check the dracut module, RPM and Debian packages (tests/packaging)
+#   ./build.sh fuzz [--seconds N] [--targets LIST]  AFL++/SharpFuzz on each parser (tests/fuzz; default 300 s each)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -124,8 +125,13 @@ case "$cmd" in
         bash tests/packaging/test-rpm.sh
         bash tests/packaging/test-deb.sh
         ;;
+    fuzz)
+        # Coverage-guided fuzzing, one afl-fuzz at a time; results appended to tests/fuzz/results/summary.tsv.
+        apt_install afl++
+        bash tests/fuzz/run-fuzz.sh "${@:2}"
+        ;;
     *)
-        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,10p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
         [ "$cmd" = help ] || exit 1
         ;;
 esac

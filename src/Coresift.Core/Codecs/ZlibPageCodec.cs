@@ -44,8 +44,9 @@ public sealed class ZlibPageCodec : IPageCodec
             // More output than dst holds means the page is not what the descriptor says.
             return z.ReadByte() == -1 ? total : -1;
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            // InvalidDataException, and ZLibException for streams zlib rejects outright (e.g. a bad window size).
             return -1;
         }
     }

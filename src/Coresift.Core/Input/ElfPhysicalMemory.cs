@@ -32,33 +32,44 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
     }
 
     /// <summary>Cuts overlapping segments so each physical byte has one source: the earliest segment in file order.</summary>
+    /// <remarks>A sweep over the segment boundaries, O(n log n): a hostile core may have 65536 PT_LOADs.</remarks>
     private static Piece[] Flatten(List<Piece> input)
     {
-        var result = new List<Piece>();
+        var all = new List<ulong>(2 * input.Count);
         foreach (var p in input)
         {
-            // Subtract every already-placed piece from p, keeping the uncovered parts.
-            var parts = new List<Piece> { p };
-            foreach (var q in result)
-            {
-                var next = new List<Piece>();
-                foreach (var r in parts)
-                {
-                    if (r.End <= q.Start || r.Start >= q.End)
-                    {
-                        next.Add(r);
-                        continue;
-                    }
-                    if (r.Start < q.Start)
-                        next.Add(Slice(r, r.Start, q.Start));
-                    if (r.End > q.End)
-                        next.Add(Slice(r, q.End, r.End));
-                }
-                parts = next;
-            }
-            result.AddRange(parts);
+            all.Add(p.Start);
+            all.Add(p.End);
         }
-        result.Sort((a, b) => a.Start.CompareTo(b.Start));
+        ulong[] points = all.Distinct().Order().ToArray();
+        var byStart = Enumerable.Range(0, input.Count).OrderBy(i => input[i].Start).ToArray();
+        var active = new PriorityQueue<int, int>();   // segment indices; the lowest (earliest in the file) wins
+        var result = new List<Piece>();
+        int next = 0, runOwner = -1;
+        ulong runStart = 0, runEnd = 0;
+        for (int k = 0; k + 1 < points.Length; k++)
+        {
+            // [points[k], points[k + 1]) lies wholly inside or outside each segment.
+            ulong x = points[k];
+            while (next < byStart.Length && input[byStart[next]].Start <= x)
+            {
+                active.Enqueue(byStart[next], byStart[next]);
+                next++;
+            }
+            while (active.TryPeek(out int top, out _) && input[top].End <= x)
+                active.Dequeue();
+            int owner = active.TryPeek(out int w, out _) ? w : -1;
+            if (owner == runOwner && runEnd == x)
+            {
+                runEnd = points[k + 1];
+                continue;
+            }
+            if (runOwner >= 0)
+                result.Add(Slice(input[runOwner], runStart, runEnd));
+            (runOwner, runStart, runEnd) = (owner, x, points[k + 1]);
+        }
+        if (runOwner >= 0)
+            result.Add(Slice(input[runOwner], runStart, runEnd));
         return result.ToArray();
     }
 

@@ -24,6 +24,9 @@ public sealed class FlattenedFileView : IFileSource
     /// <inheritdoc />
     public long Length { get; }
 
+    /// <summary>The size of the flattened file itself: an upper bound on the bytes its records store.</summary>
+    public long StoredLength => _file.Length;
+
     /// <summary>True when the bytes start with the flattened signature.</summary>
     public static bool HasSignature(ReadOnlySpan<byte> head) => head.StartsWith("makedumpfile\0"u8);
 

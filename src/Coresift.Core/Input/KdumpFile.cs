@@ -112,6 +112,11 @@ public sealed class KdumpFile : IPhysicalMemory
         ThrowHelper.Check(bitmapBlocks % 2 == 0 && perBitmap >= needed,
             $"{file.Path}: bitmap_blocks {bitmapBlocks} cannot hold {maxMapnr} pfns (old single-bitmap diskdump files are not supported)");
         long bitmap1 = (1L + subBlocks) * BlockSize;
+        // Both bitmaps must be in the file before they are allocated: max_mapnr alone must not size an allocation.
+        // (A flattened file's logical size can be far larger than what it stores, so its stored bytes bound it too.)
+        long stored = file is FlattenedFileView flat ? flat.StoredLength : file.Length;
+        ThrowHelper.Check(bitmap1 + perBitmap + needed <= file.Length && 2 * needed <= stored,
+            $"{file.Path} is truncated: its bitmaps for max_mapnr {maxMapnr} (2 x {needed} bytes at 0x{bitmap1:x}) lie beyond its end");
         Backed = ReadBitmap(file, bitmap1, maxMapnr);
         Dumpable = ReadBitmap(file, bitmap1 + perBitmap, maxMapnr);
         DescriptorOffset = bitmap1 + 2 * perBitmap;
@@ -137,7 +142,7 @@ public sealed class KdumpFile : IPhysicalMemory
         if (offInfo > 0 && sizeInfo > 0)
         {
             ThrowHelper.CheckLimit((ulong)sizeInfo, (ulong)limits.MaxVmcoreinfoBytes, "size_vmcoreinfo");
-            if (offInfo >= offNote && offInfo + sizeInfo <= offNote + notes.Length)
+            if (notes.Length > 0 && offInfo >= offNote && sizeInfo <= offNote + notes.Length - offInfo)
                 return (notes, offInfo - offNote, sizeInfo);
             // VMCOREINFO outside the notes (header_version 3 files): keep it as a note-less text block.
             var text = new byte[sizeInfo];
@@ -164,7 +169,7 @@ public sealed class KdumpFile : IPhysicalMemory
     private static Bitmap ReadBitmap(IFileSource file, long offset, ulong maxMapnr)
     {
         var bitmap = new Bitmap(0, maxMapnr);
-        int bytes = (int)((maxMapnr + 7) / 8);
+        long bytes = (long)((maxMapnr + 7) / 8);
         var raw = new byte[Math.Min(bytes, 1 << 20)];
         for (long done = 0; done < bytes; done += raw.Length)
         {

@@ -65,10 +65,18 @@ public sealed class KernelModel
         ulong maxMapnr = (maxEnd + (ulong)pageSize - 1) >> shift;
         ThrowHelper.CheckLimit(maxMapnr, limits.MaxMapnr, "max_mapnr");
 
-        KernelTraits? traits = info is null ? null : KernelTraits.FromVmcoreInfo(info);
         X86_64AddressSpace? space = null;
         MemMap? memMap = null;
         string? warning = null;
+        KernelTraits? traits = null;
+        try
+        {
+            traits = info is null ? null : KernelTraits.FromVmcoreInfo(info);
+        }
+        catch (BadInputException e) when (!needPageStructs)
+        {
+            warning = e.Message; // corrupt struct page entries: levels 0 and 1 do not read struct pages
+        }
         KernelLayout layout = default;
         if (info is not null && traits is { CanScanPages: true })
         {

@@ -135,9 +135,18 @@ public sealed class KernelTraits
     /// <summary>Decides every generation-dependent rule from VMCOREINFO.</summary>
     public static KernelTraits FromVmcoreInfo(VmcoreInfo info)
     {
-        int pageSize = (int)(info.Size("page") ?? 0);
-        ThrowHelper.Check(pageSize is >= 0 and <= 4096, $"SIZE(page)={pageSize} is not plausible");
-        int Off(string n) => (int)Math.Clamp(info.Offset(n) ?? -1, -1, pageSize == 0 ? 4096 : pageSize);
+        long sizeOfPage = info.Size("page") ?? 0;
+        ThrowHelper.Check(sizeOfPage is >= 0 and <= 4096, $"SIZE(page)={sizeOfPage} is not plausible");
+        int pageSize = (int)sizeOfPage;
+        int limit = pageSize == 0 ? 4096 : pageSize;
+        // A field the classifier reads must lie inside the struct page: a corrupt offset is an error, not an out-of-range read.
+        int Inside(string key, long offset, int width)
+        {
+            ThrowHelper.Check(offset <= limit - width, $"VMCOREINFO {key}={offset} puts a {width}-byte field outside SIZE(page)={limit}");
+            return (int)offset;
+        }
+        int Field(string n, int width) => info.Offset(n) is long v and >= 0 ? Inside($"OFFSET({n})", v, width) : -1;
+        int Off(string n) => Field(n, n == "page._mapcount" ? 4 : n == "page.lru" ? 16 : 8);
         int Bit(string n) => (int)Math.Clamp(info.Number(n) ?? -1, -1, 63);
 
         PageTypeTest FromMapcount(string key) => info.Number(key) is long v ? PageTypeTest.FromMapcountValue(v) : PageTypeTest.None;
@@ -159,16 +168,16 @@ public sealed class KernelTraits
         int compoundHead = Off("page.compound_head");
         if (compoundHead < 0)
             compoundHead = Off("page.compound_info");
-        if (compoundOrder is long co)
+        if (compoundOrder is long co && co >= 0)
         {
             bool wide = compoundDtor is long cd && co - cd == 2;
             orderSource = wide ? CompoundOrderSource.PageField16 : CompoundOrderSource.PageField8;
-            orderOffset = (int)co;
+            orderOffset = Inside("OFFSET(page.compound_order)", co, wide ? 2 : 1);
         }
         else if (folioOrder is long fo && pageSize > 0 && fo >= pageSize)
         {
             orderSource = CompoundOrderSource.PageField8;
-            orderOffset = (int)(fo - pageSize);
+            orderOffset = Inside("OFFSET(folio._folio_order) - SIZE(page)", fo - pageSize, 1);
         }
         else if (compoundHead >= 0)
         {
@@ -195,14 +204,14 @@ public sealed class KernelTraits
         else if (info.Number("HUGETLB_PAGE_DTOR") is long dtor)
         {
             dtorValue = unchecked((ulong)dtor);
-            if (compoundDtor is long cd)
+            if (compoundDtor is long cd && cd >= 0)
             {
-                dtorOffset = (int)cd;
                 hugetlbSource = compoundOrder is long co2 && co2 - cd == 2 ? HugetlbSource.Dtor16 : HugetlbSource.Dtor8;
+                dtorOffset = Inside("OFFSET(page.compound_dtor)", cd, hugetlbSource == HugetlbSource.Dtor16 ? 2 : 1);
             }
             else if (folioDtor is long fd && pageSize > 0 && fd >= pageSize)
             {
-                dtorOffset = (int)(fd - pageSize);
+                dtorOffset = Inside("OFFSET(folio._folio_dtor) - SIZE(page)", fd - pageSize, 1);
                 hugetlbSource = HugetlbSource.Dtor8;
             }
         }

@@ -61,14 +61,14 @@ public sealed class MemMap
     private static MemMap BuildSparse(VmcoreInfo info, IKernelMemory mem, ulong kernelSpaceStart, int pageShift, ulong maxMapnr,
         Limits limits, ulong memSection, long sectionSize, long mapOffset, long pageStruct)
     {
-        int sectionBits = (int)(info.Number("SECTION_SIZE_BITS") ?? 27);
-        int physBits = (int)(info.Number("MAX_PHYSMEM_BITS") ?? ((info.Number("pgtable_l5_enabled") ?? 0) != 0 ? 52 : 46));
+        long sectionBits = info.Number("SECTION_SIZE_BITS") ?? 27;
+        long physBits = info.Number("MAX_PHYSMEM_BITS") ?? ((info.Number("pgtable_l5_enabled") ?? 0) != 0 ? 52 : 46);
         ThrowHelper.Check(sectionBits > pageShift && sectionBits < 64 && physBits > sectionBits && physBits <= 64,
             $"implausible SECTION_SIZE_BITS={sectionBits} / MAX_PHYSMEM_BITS={physBits}");
         ThrowHelper.Check(sectionSize is >= 8 and <= 4096 && mapOffset >= 0 && mapOffset + 8 <= sectionSize,
             $"implausible SIZE(mem_section)={sectionSize} / OFFSET(mem_section.section_mem_map)={mapOffset}");
-        ulong pagesPerSection = 1UL << (sectionBits - pageShift);
-        ulong nrMemSections = 1UL << (physBits - sectionBits);
+        ulong pagesPerSection = 1UL << (int)(sectionBits - pageShift);
+        ulong nrMemSections = 1UL << (int)(physBits - sectionBits);
         ulong sectionsPerRoot = (1UL << pageShift) / (ulong)sectionSize;
         ulong nrRoots = (nrMemSections + sectionsPerRoot - 1) / sectionsPerRoot;
         long? length = info.Length("mem_section");
@@ -125,15 +125,35 @@ public sealed class MemMap
             return ranges;
         }
 
-        /// <summary>Reads the static array of sections.</summary>
+        /// <summary>Reads the static array of sections, up to a page of entries per read.</summary>
+        /// <remarks>
+        /// A hostile p_memsz can ask for 2^26 sections: one page walk per entry took seconds. A chunk spans at most two
+        /// pages, so when its first and last entries are both unreadable, every entry between is unreadable too.
+        /// </remarks>
         public List<MemMapRange> DecodeStatic(ulong array, ulong sections)
         {
             var ranges = new List<MemMapRange>();
+            ulong perChunk = Math.Max(1, 4096 / sectionSize);
+            var chunk = new byte[perChunk * sectionSize];
             Span<byte> entry = stackalloc byte[8];
-            for (ulong nr = 0; nr < sections; nr++)
+            for (ulong first = 0; first < sections; first += perChunk)
             {
-                if (mem.TryRead(array + nr * sectionSize + mapOffset, entry))
-                    Add(ranges, nr, BinaryPrimitives.ReadUInt64LittleEndian(entry));
+                ulong n = Math.Min(perChunk, sections - first);
+                ulong at = unchecked(array + first * sectionSize);
+                Span<byte> span = chunk.AsSpan(0, (int)(n * sectionSize));
+                if (mem.TryRead(at, span))
+                {
+                    for (ulong i = 0; i < n; i++)
+                        Add(ranges, first + i, BinaryPrimitives.ReadUInt64LittleEndian(span[(int)(i * sectionSize + mapOffset)..]));
+                    continue;
+                }
+                if (!mem.TryRead(unchecked(at + mapOffset), entry) && !mem.TryRead(unchecked(at + (n - 1) * sectionSize + mapOffset), entry))
+                    continue;
+                for (ulong i = 0; i < n; i++)
+                {
+                    if (mem.TryRead(unchecked(at + i * sectionSize + mapOffset), entry))
+                        Add(ranges, first + i, BinaryPrimitives.ReadUInt64LittleEndian(entry));
+                }
             }
             return ranges;
         }

@@ -25,7 +25,7 @@ public readonly record struct PageTypeTest(PageTypeEncoding Encoding, uint Value
     }
 
     /// <summary>A page-flags bit test (PG_buddy before 2.6.38, PG_slab before 6.10).</summary>
-    public static PageTypeTest FromFlagBit(long bit) => new(PageTypeEncoding.FlagBit, 0, (int)bit);
+    public static PageTypeTest FromFlagBit(long bit) => new(PageTypeEncoding.FlagBit, 0, bit is >= 0 and < 64 ? (int)bit : -1); // -1: never set
 
     /// <summary>Applies the test to a struct page's flags and its _mapcount/page_type word.</summary>
     public bool Matches(ulong flags, uint mapcountWord) => Encoding switch

@@ -80,7 +80,7 @@ public sealed class X86_64AddressSpace : IKernelMemory
     public bool TryTranslate(ulong vaddr, out ulong paddr, out ulong mappingSize)
     {
         var cached = _cached;
-        if (vaddr - cached.Vbase < cached.Size)
+        if (unchecked(vaddr - cached.Vbase) < cached.Size)
         {
             paddr = cached.Pbase + (vaddr - cached.Vbase);
             mappingSize = cached.Size;
@@ -123,6 +123,8 @@ public sealed class X86_64AddressSpace : IKernelMemory
             if (!_phys.TryRead(paddr, destination[..n]))
                 return false;
             destination = destination[n..];
+            if (!destination.IsEmpty && vaddr > ulong.MaxValue - (ulong)n)
+                return false; // the read runs off the top of the address space
             vaddr += (ulong)n;
         }
         return true;
