@@ -2,6 +2,8 @@
 # Measures what MADV_POPULATE_READ (the SIGBUS guard of the mmap path) costs: alternates two coresift binaries
 # (one built without the guard) over the same vmcore and options, and prints wall, user, sys seconds and peak RSS.
 #   tests/reliability/populate-cost.sh BASE_BINARY NEW_BINARY VMCORE [ROUNDS] > results.tsv
+# results/populate-cost-*.tsv: base = 556f7e5 (no guard), new = 64-256 KiB windows (run on a shared, loaded 2-CPU VM:
+# compare the user+sys and RSS columns, not wall time).
 # Output goes to /dev/null (-f), so only reading, filtering and compression are timed.
 set -euo pipefail
 base=$1 new=$2 vmcore=$3 rounds=${4:-5}

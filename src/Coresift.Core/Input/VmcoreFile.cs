@@ -9,7 +9,7 @@ namespace Coresift.Input;
 /// <remarks>
 /// I/O errors cost only the file pages that fail. Page data is read with <see cref="ReadOrZero"/>: a failing read is
 /// retried page by page, the bad pages are zero-filled and recorded in <see cref="Errors"/>. Through the mapping, a bad
-/// page would raise SIGBUS (fatal to the process), so each 4 MiB window is faulted in with MADV_POPULATE_READ before its
+/// page would raise SIGBUS (fatal to the process), so each window (64-256 KiB) is faulted in with MADV_POPULATE_READ before its
 /// first use: an error there makes the window be read page by page with pread to find the bad pages, which are then
 /// never touched through the mapping. Kernels without MADV_POPULATE_READ (before 5.14) keep the old behaviour.
 /// </remarks>
@@ -19,7 +19,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     public const int FilePage = 4096;
 
     private const int UnitShift = 16;           // populated state is kept per 64 KiB (the kernel's fault-around size)
-    private const int MaxWindowUnits = 64;      // sequential reads populate up to 4 MiB at once
+    private const int MaxWindowUnits = 4;       // sequential reads populate up to 256 KiB at once (more maps pages never read)
     private const int BlockShift = 14;          // units per lazily allocated block of the state (1 GiB of file)
 
     private readonly SafeFileHandle _handle;
@@ -30,7 +30,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     private readonly ulong[]?[]? _populated;             // per unit, bit set: populated (or its bad pages found)
     private readonly object _populateLock = new();
     private long _nextUnit = -1;                          // the unit after the last window populated (sequential reads)
-    private int _windowUnits = 1;                         // the next window's size when reads stay sequential
+    private int _windowUnits = 1;                         // the last window's size, doubled while reads stay sequential
     private volatile bool _populate;
     private int _falseAlarms;
 
@@ -130,7 +130,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         }
         catch (IOException e)
         {
-            throw Unreadable(offset, IoErrors.Describe(e));
+            throw Unreadable(offset, Reason(e));
         }
     }
 
@@ -195,7 +195,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         catch (IOException e)
         {
             long page = at & ~(long)(FilePage - 1);
-            Errors.Add(page, Math.Min(FilePage, Length - page), IoErrors.Describe(e));
+            Errors.Add(page, Math.Min(FilePage, Length - page), Reason(e));
             part.Clear();
             return false;
         }
@@ -215,6 +215,14 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
                 ThrowHelper.BadInput($"{Path} is truncated at offset 0x{offset + done:x}");
             done += n;
         }
+    }
+
+    /// <summary>The error's reason without the path the runtime appends (" : 'path'"), for per-range warnings.</summary>
+    private static string Reason(IOException e)
+    {
+        string text = IoErrors.Describe(e);
+        int cut = text.IndexOf(" : '", StringComparison.Ordinal);
+        return cut > 0 ? text[..cut] : text;
     }
 
     private void CheckBounds(long offset, int length)
@@ -258,12 +266,13 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         return block is not null && (Volatile.Read(ref block[i >> 6]) & (1UL << (int)(i & 63))) != 0;
     }
 
-    /// <summary>Sets or clears the populated bits of units [first, end) (under the lock).</summary>
+    /// <summary>Sets or clears the populated bits of units [first, end) (atomically; readers take no lock).</summary>
     private void MarkPopulated(long first, long end, bool value)
     {
         for (long u = first; u < end; u++)
         {
-            ref ulong[]? block = ref _populated![u >> BlockShift];
+            ref ulong[]? slot = ref _populated![u >> BlockShift];
+            var block = Volatile.Read(ref slot);
             if (block is null)
             {
                 if (!value)
@@ -271,45 +280,52 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
                     u = ((u >> BlockShift) + 1 << BlockShift) - 1;
                     continue;
                 }
-                Volatile.Write(ref block, new ulong[(1 << BlockShift) / 64]);
+                Interlocked.CompareExchange(ref slot, new ulong[(1 << BlockShift) / 64], null);
+                block = Volatile.Read(ref slot)!;
             }
             long i = u & ((1L << BlockShift) - 1);
-            ref ulong word = ref block![i >> 6];
             ulong bit = 1UL << (int)(i & 63);
-            Volatile.Write(ref word, value ? word | bit : word & ~bit);
+            if (value)
+                Interlocked.Or(ref block[i >> 6], bit);
+            else
+                Interlocked.And(ref block[i >> 6], ~bit);
         }
     }
 
     /// <summary>
-    /// Faults units in with MADV_POPULATE_READ, from unit up to at least lastNeeded, more (up to 4 MiB) while reads are
-    /// sequential, as readahead does. On failure the window is read page by page with pread to find the bad pages.
+    /// Faults units in with MADV_POPULATE_READ, from unit up to at least lastNeeded, more (up to 256 KiB) while reads are
+    /// sequential, as readahead does. The common case takes no lock (populating twice is harmless); on failure the
+    /// window is read page by page with pread, under the lock, to find the bad pages.
     /// </summary>
     private void Populate(long unit, long lastNeeded)
     {
+        // Racy by design: two threads may size or populate the same window; both results are correct.
+        int units = unit == _nextUnit ? Math.Min(_windowUnits * 2, MaxWindowUnits) : 1;
+        _windowUnits = units;
+        long lastUnit = (Length - 1) >> UnitShift;
+        long end = Math.Min(Math.Max(unit + units, lastNeeded + 1), lastUnit + 1);
+        _nextUnit = end;
+        long start = unit << UnitShift;
+        long length = Math.Min(end << UnitShift, Length) - start;
+        int error = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            if (_failing is not null)
+                error = _failing(start, length) ? NativeMethods.Eio : 0;
+            else
+                error = NativeMethods.Madvise((nint)(_base + start), (nuint)length, NativeMethods.MadvPopulateRead) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (error is not (NativeMethods.Eintr or NativeMethods.Eagain))
+                break;
+        }
+        if (error == 0)
+        {
+            MarkPopulated(unit, end, true);
+            return;
+        }
         lock (_populateLock)
         {
-            if (!_populate || (unit == lastNeeded && IsPopulated(unit)))
-                return;
-            _windowUnits = unit == _nextUnit ? Math.Min(_windowUnits * 2, MaxWindowUnits) : 1;
-            long lastUnit = (Length - 1) >> UnitShift;
-            long end = Math.Min(Math.Max(unit + _windowUnits, lastNeeded + 1), lastUnit + 1);
-            _nextUnit = end;
-            long start = unit << UnitShift;
-            long length = Math.Min(end << UnitShift, Length) - start;
-            int error = 0;
-            for (int attempt = 0; attempt < 3; attempt++)
-            {
-                if (_failing is not null)
-                    error = _failing(start, length) ? NativeMethods.Eio : 0;
-                else
-                    error = NativeMethods.Madvise((nint)(_base + start), (nuint)length, NativeMethods.MadvPopulateRead) == 0 ? 0 : Marshal.GetLastPInvokeError();
-                if (error is not (NativeMethods.Eintr or NativeMethods.Eagain))
-                    break;
-            }
             switch (error)
             {
-                case 0:
-                    break;
                 case NativeMethods.Efault or NativeMethods.Eio or NativeMethods.Ehwpoison:
                     WindowsScanned++;
                     if (!ScanWindow(start, length) && ++_falseAlarms >= 2 && !Errors.Any)
@@ -347,7 +363,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             }
             catch (IOException e)
             {
-                Errors.Add(at, n, IoErrors.Describe(e));
+                Errors.Add(at, n, Reason(e));
                 bad = true;
             }
         }
@@ -389,10 +405,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             // Units wholly dropped must be populated (checked) again before they are touched again.
             long firstUnit = (start + (1L << UnitShift) - 1) >> UnitShift, endUnit = end == Length ? (end + (1L << UnitShift) - 1) >> UnitShift : end >> UnitShift;
             if (endUnit > firstUnit)
-            {
-                lock (_populateLock)
-                    MarkPopulated(firstUnit, endUnit, false);
-            }
+                MarkPopulated(firstUnit, endUnit, false);
         }
     }
 

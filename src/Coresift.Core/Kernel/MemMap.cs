@@ -138,7 +138,7 @@ public sealed class MemMap
                 if (root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
                 {
                     if (Warnings.Add(KindRootPointer, "the pages of those roots' sections were kept unfiltered"))
-                        Warnings.SetExample(KindRootPointer, $"root {r}, pointer {root:#x}");
+                        Warnings.SetExample(KindRootPointer, $"root {r}, pointer 0x{root:x}");
                     continue;
                 }
                 for (ulong i = 0; i < perRoot; i++)
@@ -178,7 +178,7 @@ public sealed class MemMap
             if (memMap < kernelSpaceStart)
             {
                 if (Warnings.Add(KindSectionPointer, SectionAction))
-                    Warnings.SetExample(KindSectionPointer, $"section {nr}, section_mem_map {coded:#x}");
+                    Warnings.SetExample(KindSectionPointer, $"section {nr}, section_mem_map 0x{coded:x}");
                 return;
             }
             ulong endPfn = Math.Min(startPfn + pagesPerSection, maxMapnr);

@@ -117,7 +117,7 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
             || (t.HugetlbSource == HugetlbSource.HeadPageType && t.HugetlbType.Matches(flags, mapcount))))
         {
             if (Warnings.Add(KindFlags, KeptAction))
-                Warnings.SetExample(KindFlags, $"pfn {pfn:#x}, flags {flags:#x}, page_type {mapcount:#x}");
+                Warnings.SetExample(KindFlags, $"pfn 0x{pfn:x}, flags 0x{flags:x}, page_type 0x{mapcount:x}");
             return PageVerdict.KeepOne;
         }
 
@@ -134,7 +134,7 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
                         FirstInvalidBuddyOrder = buddyOrder;
                     }
                     if (Warnings.Add(KindBuddyOrder, KeptAction))
-                        Warnings.SetExample(KindBuddyOrder, $"pfn {pfn:#x}, order {buddyOrder}, max order {t.FreeAreaOrders - 1}");
+                        Warnings.SetExample(KindBuddyOrder, $"pfn 0x{pfn:x}, order {buddyOrder}, max order {t.FreeAreaOrders - 1}");
                     return PageVerdict.KeepOne;
                 }
                 return new(PageClass.Free, 1UL << (int)buddyOrder);
@@ -153,7 +153,7 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
             if (order > maxOrder || (pfn & ((1UL << order) - 1)) != 0)
             {
                 if (Warnings.Add(KindCompoundOrder, KeptAction))
-                    Warnings.SetExample(KindCompoundOrder, $"pfn {pfn:#x}, order {order}, limit {maxOrder}");
+                    Warnings.SetExample(KindCompoundOrder, $"pfn 0x{pfn:x}, order {order}, limit {maxOrder}");
                 return PageVerdict.KeepOne;
             }
         }
@@ -202,7 +202,7 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
             break;
         }
         if (Warnings.Add(KindTailHead, "they were kept (the tail pages follow no head)"))
-            Warnings.SetExample(KindTailHead, $"pfn {pfn:#x}, compound_head {headAddress | CompoundTailBit:#x}");
+            Warnings.SetExample(KindTailHead, $"pfn 0x{pfn:x}, compound_head 0x{headAddress | CompoundTailBit:x}");
     }
 
     /// <summary>Index of the range holding pfn, or -1.</summary>

@@ -292,7 +292,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         {
             sink.DebugLine($"Memory type  : {m.Model}");
             foreach (var r in m.Ranges)
-                sink.DebugLine($"mem_map      : {r.MemMapAddress:x16} pfn {r.StartPfn:x}-{r.EndPfn:x}");
+                sink.DebugLine($"mem_map      : {r.MemMapAddress:x16} pfn {r.StartPfn:x}-{r.EndPfn:x}"
+                    + (kernel.AddressSpace?.TryTranslate(r.MemMapAddress, out ulong p, out ulong size) == true ? $" paddr {p:x} (mapped by {size >> 10} KiB)" : ""));
         }
     }
 
@@ -347,9 +348,9 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             ulong dumped = CountDumpable(filter, first, Math.Min(end, kernel.MaxMapnr));
             pages += end - first;
             inDump += dumped;
-            sink.Warning($"WARNING: input read error ({l.Reason}) at {where}, pfn 0x{first:x}-0x{end:x}: {end - first} pages lost, {dumped} of them in the dump as zeros.");
+            sink.Warning($"WARNING: input read error ({l.Reason}) at {where}, pfn 0x{first:x}-0x{end:x}: {end - first} pages hit, {dumped} of them in the dump (unreadable bytes as zeros).");
         }
-        sink.Warning($"WARNING: {pages} pages could not be read from the input ({lost.Count} {(lost.Count == 1 ? "range" : "ranges")}); {inDump} of them are in the dump as zeros. The rest of the dump is complete.");
+        sink.Warning($"WARNING: {pages} pages could not be read, wholly or partly, from the input ({lost.Count} {(lost.Count == 1 ? "range" : "ranges")}); {inDump} of them are in the dump with their unreadable bytes as zeros. The rest of the dump is complete.");
     }
 
     /// <summary>Dumpable pfns in [start, end), cycle by cycle.</summary>

@@ -170,9 +170,9 @@ public class InputIoErrorTests
             args.AddRange([vmcore.Path, output]);
             var (rc, stdout, stderr) = RunWithFaults(failing, [.. args]);
             Assert.True(rc == 0, stdout + stderr);
-            Assert.Contains($"WARNING: input read error (Input/output error) at file offsets 0x{bad1:x}-0x{bad1 + 4 * P:x}, pfn 0x500-0x504: 4 pages lost, 4 of them in the dump as zeros.", stdout);
-            Assert.Contains($"at file offsets 0x{bad2:x}-0x{bad2 + P:x}, pfn 0x700-0x701: 1 pages lost", stdout);
-            Assert.Contains("WARNING: 5 pages could not be read from the input (2 ranges); 5 of them are in the dump as zeros.", stdout);
+            Assert.Contains($"WARNING: input read error (Input/output error) at file offsets 0x{bad1:x}-0x{bad1 + 4 * P:x}, pfn 0x500-0x504: 4 pages hit, 4 of them in the dump (unreadable bytes as zeros).", stdout);
+            Assert.Contains($"at file offsets 0x{bad2:x}-0x{bad2 + P:x}, pfn 0x700-0x701: 1 pages hit", stdout);
+            Assert.Contains("WARNING: 5 pages could not be read, wholly or partly, from the input (2 ranges); 5 of them are in the dump with their unreadable bytes as zeros.", stdout);
             Assert.Equal(2, stdout.Split('\n').Count(l => l.StartsWith("WARNING: input read error", StringComparison.Ordinal)));
 
             // The dump is complete and readable: lost pages are zeros, their neighbours intact.
@@ -213,7 +213,7 @@ public class InputIoErrorTests
             var (rc, stdout, stderr) = RunWithFaults((o, l) => o < bad + P && o + l > bad, [.. args]);
             Assert.True(rc == 0, stdout + stderr);
             Assert.Contains("WARNING: 64 page structs could not be read (unmapped mem_map, or input I/O errors); those pages were kept.", stdout);
-            Assert.Contains($"pfn 0x{structPage >> 12:x}-0x{(structPage >> 12) + 1:x}: 1 pages lost, 1 of them in the dump as zeros.", stdout);
+            Assert.Contains($"pfn 0x{structPage >> 12:x}-0x{(structPage >> 12) + 1:x}: 1 pages hit, 1 of them in the dump (unreadable bytes as zeros).", stdout);
             using var dump = DumpInput.Open(output, Limits.Default);
             var kdump = dump.Kdump!;
             // The free pages and the page cache whose struct pages were lost are kept, with their data.
