@@ -34,7 +34,7 @@ public sealed class PageScanner
     public PageScanner(KernelModel kernel, DumpLevel level, DumpStats stats)
     {
         _kernel = kernel;
-        _classifier = new PageClassifier(kernel.Traits ?? throw new ArgumentException("no kernel traits", nameof(kernel)));
+        _classifier = new PageClassifier(kernel.Traits ?? throw new ArgumentException("no kernel traits", nameof(kernel)), kernel.MemMap, kernel.MaxCompoundOrder);
         _level = level;
         _stats = stats;
         _structSize = kernel.Traits.PageStructSize;

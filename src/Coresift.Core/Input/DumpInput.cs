@@ -60,9 +60,15 @@ public sealed class DumpInput : IDisposable
     }
 
     /// <summary>Opens a dump for reading, detecting its format from the first bytes.</summary>
-    public static DumpInput Open(string path, Limits limits, bool noMmap = false)
+    public static DumpInput Open(string path, Limits limits, bool noMmap = false) => Open(path, limits, noMmap, FaultsForTests.Value);
+
+    /// <summary>Tests: input file ranges that fail with EIO for dumps opened in this async flow (a file-backed fake bad disk).</summary>
+    internal static readonly AsyncLocal<Func<long, long, bool>?> FaultsForTests = new();
+
+    /// <summary>Opens a dump; failing (tests) makes reads of the file ranges it names fail with EIO.</summary>
+    internal static DumpInput Open(string path, Limits limits, bool noMmap, Func<long, long, bool>? failing)
     {
-        var file = VmcoreFile.Open(path, noMmap);
+        var file = VmcoreFile.Open(path, noMmap, failing);
         try
         {
             Span<byte> head = stackalloc byte[16];

@@ -111,7 +111,7 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
             if (paddr < p.FileEnd)
             {
                 int fromFile = (int)Math.Min((ulong)n, p.FileEnd - paddr);
-                _file.ReadExactly(p.FileOffset + (long)(paddr - p.Start), chunk[..fromFile]);
+                _file.ReadOrZero(p.FileOffset + (long)(paddr - p.Start), chunk[..fromFile]);
                 chunk[fromFile..].Clear();
             }
             else
@@ -122,6 +122,49 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
             paddr += (ulong)n;
         }
         return true;
+    }
+
+    /// <inheritdoc />
+    public bool HasLostBytes(ulong paddr, ulong length)
+    {
+        if (!_file.Errors.Any)
+            return false;
+        ulong end = paddr + length;
+        int i = Find(paddr);
+        for (int k = Math.Max(0, i); k < _pieces.Length && _pieces[k].Start < end; k++)
+        {
+            var p = _pieces[k];
+            ulong s = Math.Max(p.Start, paddr), e = Math.Min(p.FileEnd, end);
+            if (e > s && _file.Errors.Intersects(p.FileOffset + (long)(s - p.Start), (long)(e - s)))
+                return true;
+        }
+        return false;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<LostPages> LostPages
+    {
+        get
+        {
+            var result = new List<LostPages>();
+            string reason = _file.Errors.FirstReason ?? "Input/output error";
+            foreach (var r in _file.Errors.Ranges)
+            {
+                int before = result.Count;
+                foreach (var p in _pieces)
+                {
+                    long fileStart = p.FileOffset, fileEnd = p.FileOffset + (long)(p.FileEnd - p.Start);
+                    long s = Math.Max(fileStart, r.Offset), e = Math.Min(fileEnd, r.End);
+                    if (e <= s)
+                        continue;
+                    ulong ps = p.Start + (ulong)(s - fileStart), pe = p.Start + (ulong)(e - fileStart);
+                    result.Add(new LostPages(s, e, ps, pe, reason));
+                }
+                if (result.Count == before)
+                    result.Add(new LostPages(r.Offset, r.End, 0, 0, reason));
+            }
+            return result;
+        }
     }
 
     /// <inheritdoc />

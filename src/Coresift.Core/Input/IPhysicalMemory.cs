@@ -10,6 +10,7 @@ public interface IPhysicalMemory
     IReadOnlyList<PhysicalRange> Segments { get; }
 
     /// <summary>Reads destination.Length bytes at paddr; false if any byte lies in a hole.</summary>
+    /// <remarks>Bytes the input cannot deliver (I/O errors) read as zeros; <see cref="HasLostBytes"/> tells which.</remarks>
     bool TryRead(ulong paddr, Span<byte> destination);
 
     /// <summary>Gives a zero-copy view of [paddr, paddr+length) when it lies inside one mapped segment's file bytes.</summary>
@@ -17,4 +18,20 @@ public interface IPhysicalMemory
 
     /// <summary>Says that [paddr, paddr + length) will not be read again soon, so its mapping may be dropped (a hint).</summary>
     void Release(ulong paddr, ulong length) { }
+
+    /// <summary>True when some byte of [paddr, paddr + length) could not be read from the input (it reads as zero).</summary>
+    bool HasLostBytes(ulong paddr, ulong length) => false;
+
+    /// <summary>The pages lost to input I/O errors so far, one entry per contiguous file range.</summary>
+    IReadOnlyList<LostPages> LostPages => [];
+}
+
+/// <summary>Input file bytes [FileOffset, FileEnd) that could not be read, and the physical range [Paddr, PaddrEnd) they hold (empty when none).</summary>
+public readonly record struct LostPages(long FileOffset, long FileEnd, ulong Paddr, ulong PaddrEnd, string Reason)
+{
+    /// <summary>The first pfn affected.</summary>
+    public ulong StartPfn(int pageShift) => Paddr >> pageShift;
+
+    /// <summary>One past the last pfn affected (partly lost pages count).</summary>
+    public ulong EndPfn(int pageShift) => PaddrEnd == Paddr ? Paddr >> pageShift : ((PaddrEnd - 1) >> pageShift) + 1;
 }

@@ -8,6 +8,12 @@ internal static partial class NativeMethods
     /// <summary>MADV_DONTNEED: drop the pages of a range from this process (file pages stay in the page cache).</summary>
     public const int MadvDontNeed = 4;
 
+    /// <summary>MADV_POPULATE_READ (Linux 5.14+): fault a range in now; an unreadable page gives an error instead of SIGBUS.</summary>
+    public const int MadvPopulateRead = 22;
+
+    /// <summary>errno values madvise may return.</summary>
+    public const int Eintr = 4, Eio = 5, Eagain = 11, Enomem = 12, Efault = 14, Einval = 22, Enosys = 38, Ehwpoison = 133;
+
     /// <summary>madvise(2).</summary>
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     public static partial int Madvise(nint address, nuint length, int advice);

@@ -1,16 +1,47 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using Coresift.Common;
 using Microsoft.Win32.SafeHandles;
 
 namespace Coresift.Input;
 
 /// <summary>A read-only input file: memory-mapped when the kernel allows it, positional reads otherwise.</summary>
+/// <remarks>
+/// I/O errors cost only the file pages that fail. Page data is read with <see cref="ReadOrZero"/>: a failing read is
+/// retried page by page, the bad pages are zero-filled and recorded in <see cref="Errors"/>. Through the mapping, a bad
+/// page would raise SIGBUS (fatal to the process), so each window (64-256 KiB) is faulted in with MADV_POPULATE_READ before its
+/// first use: an error there makes the window be read page by page with pread to find the bad pages, which are then
+/// never touched through the mapping. Kernels without MADV_POPULATE_READ (before 5.14) keep the old behaviour.
+/// </remarks>
 public sealed unsafe class VmcoreFile : IFileSource, IDisposable
 {
+    /// <summary>Granularity of lost ranges: file pages.</summary>
+    public const int FilePage = 4096;
+
+    private const int UnitShift = 16;           // populated state is kept per 64 KiB (the kernel's fault-around size)
+    private const int MaxWindowUnits = 4;       // sequential reads populate up to 256 KiB at once (more maps pages never read)
+    private const int BlockShift = 14;          // units per lazily allocated block of the state (1 GiB of file)
+
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _base;   // null once disposed: later reads fail safely through the closed handle
+    private readonly Func<long, long, bool>? _failing;   // tests: [offset, offset + length) fails like a bad disk
+    private readonly ulong[]?[]? _populated;             // per unit, bit set: populated (or its bad pages found)
+    private readonly object _populateLock = new();
+    private long _nextUnit = -1;                          // the unit after the last window populated (sequential reads)
+    private int _windowUnits = 1;                         // the last window's size, doubled while reads stay sequential
+    private volatile bool _populate;
+    private int _falseAlarms;
+
+    /// <summary>The input ranges that failed with an I/O error so far.</summary>
+    public InputErrorLog Errors { get; } = new();
+
+    /// <summary>True while windows of the mapping are populated (and checked) before use.</summary>
+    public bool PopulatesWindows => _populate;
+
+    /// <summary>Windows whose population failed, which were then read page by page.</summary>
+    public int WindowsScanned { get; private set; }
 
     /// <summary>The path the file was opened from.</summary>
     public string Path { get; }
@@ -21,8 +52,9 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     /// <summary>True when reads come from a memory mapping.</summary>
     public bool IsMapped => _base != null;
 
-    private VmcoreFile(string path, SafeFileHandle handle, long length, bool tryMap)
+    private VmcoreFile(string path, SafeFileHandle handle, long length, bool tryMap, Func<long, long, bool>? failing)
     {
+        _failing = failing;
         Path = path;
         _handle = handle;
         Length = length;
@@ -35,6 +67,8 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
                 byte* p = null;
                 _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
                 _base = p + _view.PointerOffset;
+                _populated = new ulong[]?[((length - 1) >> (UnitShift + BlockShift)) + 1];
+                _populate = true;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
@@ -48,7 +82,10 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     }
 
     /// <summary>Opens a file for reading only; mmap is tried unless <paramref name="noMmap"/>.</summary>
-    public static VmcoreFile Open(string path, bool noMmap = false)
+    public static VmcoreFile Open(string path, bool noMmap = false) => Open(path, noMmap, null);
+
+    /// <summary>Opens a file; failing (tests) makes reads and populations of the ranges it names fail with EIO.</summary>
+    internal static VmcoreFile Open(string path, bool noMmap, Func<long, long, bool>? failing)
     {
         SafeFileHandle handle;
         try
@@ -69,41 +106,280 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             handle.Dispose();
             throw new CoresiftException($"Can't get the size of {path}. {IoErrors.Describe(e)}");
         }
-        return new VmcoreFile(path, handle, length, !noMmap);
+        return new VmcoreFile(path, handle, length, !noMmap, failing);
     }
 
-    /// <summary>Reads exactly destination.Length bytes at offset, or raises a truncation error.</summary>
+    /// <summary>Reads exactly destination.Length bytes at offset, or raises a one-line error (truncation or I/O error).</summary>
+    /// <remarks>For headers and notes, which the dump cannot do without.</remarks>
     public void ReadExactly(long offset, Span<byte> destination)
     {
-        if (offset < 0 || offset > Length || destination.Length > Length - offset)
-            ThrowHelper.BadInput($"{Path} is truncated: {destination.Length} bytes at offset 0x{offset:x} lie beyond its end (0x{Length:x})");
+        CheckBounds(offset, destination.Length);
         if (_base != null)
         {
+            Prepare(offset, destination.Length);
+            if (Errors.Intersects(offset, destination.Length))
+                throw Unreadable(FirstLost(offset, destination.Length), Errors.FirstReason);
             new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
             return;
         }
+        if (Errors.Intersects(offset, destination.Length))
+            throw Unreadable(FirstLost(offset, destination.Length), Errors.FirstReason);
+        try
+        {
+            PRead(offset, destination);
+        }
+        catch (IOException e)
+        {
+            throw Unreadable(offset, Reason(e));
+        }
+    }
+
+    /// <summary>
+    /// Reads destination.Length bytes at offset; file pages that fail with an I/O error are zero-filled and recorded in
+    /// <see cref="Errors"/>. Returns false when some bytes were lost. Raises only for reads past the end of the file.
+    /// </summary>
+    public bool ReadOrZero(long offset, Span<byte> destination)
+    {
+        CheckBounds(offset, destination.Length);
+        if (_base != null)
+            Prepare(offset, destination.Length);
+        if (!Errors.Intersects(offset, destination.Length))
+        {
+            if (_base != null)
+            {
+                new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
+                return true;
+            }
+            try
+            {
+                PRead(offset, destination);
+                return true;
+            }
+            catch (IOException)
+            {
+                // Find the bad pages one by one below.
+            }
+        }
+        bool whole = true;
+        long end = offset + destination.Length;
+        for (long at = offset; at < end;)
+        {
+            long next = Math.Min(end, (at & ~(long)(FilePage - 1)) + FilePage);
+            var part = destination.Slice((int)(at - offset), (int)(next - at));
+            if (!ReadPage(at, part))
+                whole = false;
+            at = next;
+        }
+        return whole;
+    }
+
+    /// <summary>Reads part of one file page (zeros, and false, when the page is lost).</summary>
+    private bool ReadPage(long at, Span<byte> part)
+    {
+        if (Errors.Intersects(at, part.Length))
+        {
+            part.Clear();
+            return false;
+        }
+        if (_base != null)
+        {
+            // Only windows whose population succeeded, or whose bad pages are known, get here: the page is safe to touch.
+            new ReadOnlySpan<byte>(_base + at, part.Length).CopyTo(part);
+            return true;
+        }
+        try
+        {
+            PRead(at, part);
+            return true;
+        }
+        catch (IOException e)
+        {
+            long page = at & ~(long)(FilePage - 1);
+            Errors.Add(page, Math.Min(FilePage, Length - page), Reason(e));
+            part.Clear();
+            return false;
+        }
+    }
+
+    /// <summary>pread until done; raises IOException on an I/O error and a bad-input error at an early end of file.</summary>
+    private void PRead(long offset, Span<byte> destination)
+    {
         int done = 0;
         while (done < destination.Length)
         {
-            int n;
-            try
-            {
-                n = RandomAccess.Read(_handle, destination[done..], offset + done);
-            }
-            catch (IOException e)
-            {
-                throw new CoresiftException($"Can't read the dump memory({Path}) at offset 0x{offset + done:x}. {IoErrors.Describe(e)}");
-            }
+            var chunk = destination[done..];
+            if (_failing?.Invoke(offset + done, chunk.Length) == true)
+                throw new IOException("Input/output error", NativeMethods.Eio);
+            int n = RandomAccess.Read(_handle, chunk, offset + done);
             if (n == 0)
                 ThrowHelper.BadInput($"{Path} is truncated at offset 0x{offset + done:x}");
             done += n;
         }
     }
 
-    /// <summary>Returns a span over the mapped bytes, or false when the file is not mapped.</summary>
+    /// <summary>The error's reason without the path the runtime appends (" : 'path'"), for per-range warnings.</summary>
+    private static string Reason(IOException e)
+    {
+        string text = IoErrors.Describe(e);
+        int cut = text.IndexOf(" : '", StringComparison.Ordinal);
+        return cut > 0 ? text[..cut] : text;
+    }
+
+    private void CheckBounds(long offset, int length)
+    {
+        if (offset < 0 || offset > Length || length > Length - offset)
+            ThrowHelper.BadInput($"{Path} is truncated: {length} bytes at offset 0x{offset:x} lie beyond its end (0x{Length:x})");
+    }
+
+    private CoresiftException Unreadable(long offset, string? reason) =>
+        new($"Can't read the dump memory({Path}) at offset 0x{offset:x}. {reason ?? "Input/output error"}");
+
+    /// <summary>The first lost byte of [offset, offset + length) (the start of the query when the loss begins before it).</summary>
+    private long FirstLost(long offset, int length)
+    {
+        foreach (var r in Errors.Ranges)
+            if (r.End > offset && r.Offset < offset + length)
+                return Math.Max(r.Offset, offset);
+        return offset;
+    }
+
+    /// <summary>Makes sure every 64 KiB unit that [offset, offset + length) touches was populated or scanned for bad pages.</summary>
+    private void Prepare(long offset, long length)
+    {
+        if (!_populate || length <= 0)
+            return;
+        long first = offset >> UnitShift, last = (offset + length - 1) >> UnitShift;
+        for (long u = first; u <= last; u++)
+        {
+            if (!IsPopulated(u))
+            {
+                Populate(u, last);
+                return;   // the window covers the rest of the request
+            }
+        }
+    }
+
+    private bool IsPopulated(long unit)
+    {
+        var block = Volatile.Read(ref _populated![unit >> BlockShift]);
+        long i = unit & ((1L << BlockShift) - 1);
+        return block is not null && (Volatile.Read(ref block[i >> 6]) & (1UL << (int)(i & 63))) != 0;
+    }
+
+    /// <summary>Sets or clears the populated bits of units [first, end) (atomically; readers take no lock).</summary>
+    private void MarkPopulated(long first, long end, bool value)
+    {
+        for (long u = first; u < end; u++)
+        {
+            ref ulong[]? slot = ref _populated![u >> BlockShift];
+            var block = Volatile.Read(ref slot);
+            if (block is null)
+            {
+                if (!value)
+                {
+                    u = ((u >> BlockShift) + 1 << BlockShift) - 1;
+                    continue;
+                }
+                Interlocked.CompareExchange(ref slot, new ulong[(1 << BlockShift) / 64], null);
+                block = Volatile.Read(ref slot)!;
+            }
+            long i = u & ((1L << BlockShift) - 1);
+            ulong bit = 1UL << (int)(i & 63);
+            if (value)
+                Interlocked.Or(ref block[i >> 6], bit);
+            else
+                Interlocked.And(ref block[i >> 6], ~bit);
+        }
+    }
+
+    /// <summary>
+    /// Faults units in with MADV_POPULATE_READ, from unit up to at least lastNeeded, more (up to 256 KiB) while reads are
+    /// sequential, as readahead does. The common case takes no lock (populating twice is harmless); on failure the
+    /// window is read page by page with pread, under the lock, to find the bad pages.
+    /// </summary>
+    private void Populate(long unit, long lastNeeded)
+    {
+        // Racy by design: two threads may size or populate the same window; both results are correct.
+        int units = unit == _nextUnit ? Math.Min(_windowUnits * 2, MaxWindowUnits) : 1;
+        _windowUnits = units;
+        long lastUnit = (Length - 1) >> UnitShift;
+        long end = Math.Min(Math.Max(unit + units, lastNeeded + 1), lastUnit + 1);
+        _nextUnit = end;
+        long start = unit << UnitShift;
+        long length = Math.Min(end << UnitShift, Length) - start;
+        int error = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            if (_failing is not null)
+                error = _failing(start, length) ? NativeMethods.Eio : 0;
+            else
+                error = NativeMethods.Madvise((nint)(_base + start), (nuint)length, NativeMethods.MadvPopulateRead) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (error is not (NativeMethods.Eintr or NativeMethods.Eagain))
+                break;
+        }
+        if (error == 0)
+        {
+            MarkPopulated(unit, end, true);
+            return;
+        }
+        lock (_populateLock)
+        {
+            switch (error)
+            {
+                case NativeMethods.Efault or NativeMethods.Eio or NativeMethods.Ehwpoison:
+                    WindowsScanned++;
+                    if (!ScanWindow(start, length) && ++_falseAlarms >= 2 && !Errors.Any)
+                    {
+                        // Population fails where pread finds nothing wrong (a PFN mapping such as /proc/vmcore's, where
+                        // a bad page cannot raise SIGBUS anyway): populating does not help on this file.
+                        _populate = false;
+                    }
+                    break;
+                default:
+                    // EINVAL or ENOSYS: a kernel before 5.14; anything else: give up populating (the old behaviour).
+                    _populate = false;
+                    break;
+            }
+            MarkPopulated(unit, end, true);
+        }
+    }
+
+    /// <summary>Reads every page of a window with pread, recording the bad ones; true when some page was bad.</summary>
+    private bool ScanWindow(long start, long length)
+    {
+        var buf = new byte[FilePage];
+        bool bad = false;
+        for (long at = start; at < start + length; at += FilePage)
+        {
+            int n = (int)Math.Min(FilePage, start + length - at);
+            if (Errors.Intersects(at, n))
+            {
+                bad = true;
+                continue;
+            }
+            try
+            {
+                PRead(at, buf.AsSpan(0, n));
+            }
+            catch (IOException e)
+            {
+                Errors.Add(at, n, Reason(e));
+                bad = true;
+            }
+        }
+        return bad;
+    }
+
+    /// <summary>Returns a span over the mapped bytes, or false when the file is not mapped or the range holds lost bytes.</summary>
     public bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
     {
         if (_base == null || offset < 0 || length < 0 || offset > Length || length > Length - offset)
+        {
+            span = default;
+            return false;
+        }
+        Prepare(offset, length);
+        if (Errors.Intersects(offset, length))
         {
             span = default;
             return false;
@@ -124,6 +400,13 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         if (end <= start)
             return;
         _ = NativeMethods.Madvise((nint)(_base + start), (nuint)(end - start), NativeMethods.MadvDontNeed);
+        if (_populate)
+        {
+            // Units wholly dropped must be populated (checked) again before they are touched again.
+            long firstUnit = (start + (1L << UnitShift) - 1) >> UnitShift, endUnit = end == Length ? (end + (1L << UnitShift) - 1) >> UnitShift : end >> UnitShift;
+            if (endUnit > firstUnit)
+                MarkPopulated(firstUnit, endUnit, false);
+        }
     }
 
     /// <summary>Unmaps and closes the file.</summary>

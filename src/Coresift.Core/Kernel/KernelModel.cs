@@ -34,6 +34,12 @@ public sealed class KernelModel
     /// <summary>Why the page structs could not be located at a level that did not need them, or null.</summary>
     public string? Warning { get; private init; }
 
+    /// <summary>Corrupt kernel data found while building the model (e.g. wild mem_section pointers), per kind.</summary>
+    public DataWarnings DataWarnings { get; } = new();
+
+    /// <summary>Highest compound (folio) order believed in struct pages (Limits.MaxBuddyOrder).</summary>
+    public int MaxCompoundOrder { get; private init; } = 20;
+
     /// <summary>Physical memory of the dump.</summary>
     public IPhysicalMemory Physical { get; }
 
@@ -78,6 +84,7 @@ public sealed class KernelModel
             warning = e.Message; // corrupt struct page entries: levels 0 and 1 do not read struct pages
         }
         KernelLayout layout = default;
+        var dataWarnings = new DataWarnings();
         if (info is not null && traits is { CanScanPages: true })
         {
             try
@@ -85,9 +92,10 @@ public sealed class KernelModel
                 ThrowHelper.Check(input.Machine == Input.ElfLayout.EmX86_64,
                     $"page-struct filtering supports x86_64 dumps only (machine {input.Machine}); use -d 0 or -d 1");
                 space = X86_64AddressSpace.Create(input.Memory, info, input.Loads, input.Kdump?.PhysBase);
-                memMap = MemMap.Build(info, space, space.KernelSpaceStart, shift, maxMapnr, limits);
-                // Pfns past the last section with a mem_map have no struct page: max_mapnr ends there (mem=, device BARs).
-                maxMapnr = Math.Min(maxMapnr, memMap.EndPfn);
+                memMap = MemMap.Build(info, space, space.KernelSpaceStart, shift, maxMapnr, limits, dataWarnings);
+                // Pfns past the last present section have no struct page: max_mapnr ends there (mem=, device BARs).
+                // A present section with a wild mem_map pointer still counts: its pages are kept, not cut off.
+                maxMapnr = Math.Min(maxMapnr, memMap.PresentEndPfn);
                 layout = KernelLayout.Derive(info, input.Loads, space, memMap, traits.PageStructSize);
             }
             catch (BadInputException e) when (!needPageStructs)
@@ -102,6 +110,13 @@ public sealed class KernelModel
         {
             throw new BadInputException("VMCOREINFO lacks SIZE(page) or OFFSET(page.mapping), which this dump level needs");
         }
-        return new KernelModel((int)pageSize, maxMapnr, info, traits, space, memMap, input.Memory) { Warning = warning, Layout = layout };
+        var model = new KernelModel((int)pageSize, maxMapnr, info, traits, space, memMap, input.Memory)
+        {
+            Warning = warning,
+            Layout = layout,
+            MaxCompoundOrder = limits.MaxBuddyOrder,
+        };
+        model.DataWarnings.AddFrom(dataWarnings);
+        return model;
     }
 }

@@ -34,18 +34,30 @@ public sealed class MemMap
     /// <summary>Highest pfn + 1 with a struct page.</summary>
     public ulong EndPfn => Ranges.Count == 0 ? 0 : Ranges[^1].EndPfn;
 
-    private MemMap(MemoryModel model, List<MemMapRange> ranges)
+    /// <summary>Highest pfn + 1 of a section marked present, also when its mem_map pointer was wild (its pages are kept).</summary>
+    public ulong PresentEndPfn { get; }
+
+    private MemMap(MemoryModel model, List<MemMapRange> ranges, ulong presentEnd = 0)
     {
         Model = model;
         Ranges = ranges;
+        PresentEndPfn = Math.Max(presentEnd, EndPfn);
     }
 
+    /// <summary>Warning kind: a present memory section whose mem_map pointer is not a kernel address.</summary>
+    public const string KindSectionPointer = "wild section_mem_map pointer in mem_section";
+    /// <summary>Warning kind: a mem_section root pointer that is not a kernel address or cannot be read.</summary>
+    public const string KindRootPointer = "wild mem_section root pointer";
+    /// <summary>What is done about wild section pointers.</summary>
+    public const string SectionAction = "the pages of those sections were kept unfiltered";
+
     /// <summary>Finds the page structs of pfns [0, maxMapnr) from VMCOREINFO and kernel memory.</summary>
-    public static MemMap Build(VmcoreInfo info, IKernelMemory mem, ulong kernelSpaceStart, int pageShift, ulong maxMapnr, Limits limits)
+    /// <param name="warnings">Receives wild pointers met in mem_section (those sections keep all their pages).</param>
+    public static MemMap Build(VmcoreInfo info, IKernelMemory mem, ulong kernelSpaceStart, int pageShift, ulong maxMapnr, Limits limits, DataWarnings? warnings = null)
     {
         long pageStruct = info.RequireSize("page");
         if (info.Symbol("mem_section") is ulong memSection && info.Size("mem_section") is long sectionSize && info.Offset("mem_section.section_mem_map") is long mapOffset)
-            return BuildSparse(info, mem, kernelSpaceStart, pageShift, maxMapnr, limits, memSection, sectionSize, mapOffset, pageStruct);
+            return BuildSparse(info, mem, kernelSpaceStart, pageShift, maxMapnr, limits, memSection, sectionSize, mapOffset, pageStruct, warnings);
         if (info.Symbol("mem_map") is ulong memMapVar)
         {
             Span<byte> b = stackalloc byte[8];
@@ -59,7 +71,7 @@ public sealed class MemMap
 
     /// <summary>Decodes the SPARSEMEM section table (EXTREME or static), trying the root pointer once more for EXTREME v2.</summary>
     private static MemMap BuildSparse(VmcoreInfo info, IKernelMemory mem, ulong kernelSpaceStart, int pageShift, ulong maxMapnr,
-        Limits limits, ulong memSection, long sectionSize, long mapOffset, long pageStruct)
+        Limits limits, ulong memSection, long sectionSize, long mapOffset, long pageStruct, DataWarnings? warnings)
     {
         long sectionBits = info.Number("SECTION_SIZE_BITS") ?? 27;
         long physBits = info.Number("MAX_PHYSMEM_BITS") ?? ((info.Number("pgtable_l5_enabled") ?? 0) != 0 ? 52 : 46);
@@ -85,6 +97,7 @@ public sealed class MemMap
             if (ranges.Count == 0)
             {
                 Span<byte> b = stackalloc byte[8];
+                ctx = new SectionDecoder(mem, kernelSpaceStart, pagesPerSection, (ulong)sectionSize, (ulong)mapOffset, (ulong)pageStruct, maxMapnr);
                 if (mem.TryRead(memSection, b))
                     ranges = ctx.DecodeExtreme(BinaryPrimitives.ReadUInt64LittleEndian(b), sections, sectionsPerRoot);
             }
@@ -94,12 +107,20 @@ public sealed class MemMap
             ranges = ctx.DecodeStatic(memSection, sections);
         }
         ThrowHelper.Check(ranges.Count > 0, "No valid memory section was found in mem_section: the dump's kernel data is unreadable");
-        return new MemMap(extreme ? MemoryModel.SparsemEmExtreme : MemoryModel.SparsemEmStatic, ranges);
+        // Only the decoding that was kept speaks: the other one read something that was not the section table.
+        warnings?.AddFrom(ctx.Warnings);
+        return new MemMap(extreme ? MemoryModel.SparsemEmExtreme : MemoryModel.SparsemEmStatic, ranges, ctx.PresentEndPfn);
     }
 
     /// <summary>Reads and decodes mem_section entries, merging sections whose mem_maps are contiguous.</summary>
     private sealed class SectionDecoder(IKernelMemory mem, ulong kernelSpaceStart, ulong pagesPerSection, ulong sectionSize, ulong mapOffset, ulong pageStruct, ulong maxMapnr)
     {
+        /// <summary>Wild pointers met by this decoding.</summary>
+        public DataWarnings Warnings { get; } = new();
+
+        /// <summary>Highest pfn + 1 of a present section, wild or not.</summary>
+        public ulong PresentEndPfn { get; private set; }
+
         /// <summary>Walks root pointers, then each root's array of sections.</summary>
         public List<MemMapRange> DecodeExtreme(ulong rootArray, ulong sections, ulong perRoot)
         {
@@ -112,8 +133,14 @@ public sealed class MemMap
             for (ulong r = 0; r < roots; r++)
             {
                 ulong root = BinaryPrimitives.ReadUInt64LittleEndian(rootBuf.AsSpan((int)(r * 8)));
-                if (root == 0 || root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
+                if (root == 0)
                     continue;
+                if (root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
+                {
+                    if (Warnings.Add(KindRootPointer, "the pages of those roots' sections were kept unfiltered"))
+                        Warnings.SetExample(KindRootPointer, $"root {r}, pointer 0x{root:x}");
+                    continue;
+                }
                 for (ulong i = 0; i < perRoot; i++)
                 {
                     ulong nr = r * perRoot + i;
@@ -167,8 +194,13 @@ public sealed class MemMap
             if (startPfn >= maxMapnr)
                 return;
             ulong memMap = unchecked((coded & SectionMapMask) + startPfn * pageStruct);
+            PresentEndPfn = Math.Max(PresentEndPfn, Math.Min(startPfn + pagesPerSection, maxMapnr));
             if (memMap < kernelSpaceStart)
+            {
+                if (Warnings.Add(KindSectionPointer, SectionAction))
+                    Warnings.SetExample(KindSectionPointer, $"section {nr}, section_mem_map 0x{coded:x}");
                 return;
+            }
             ulong endPfn = Math.Min(startPfn + pagesPerSection, maxMapnr);
             if (ranges.Count > 0)
             {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Coresift.Common;
 
 namespace Coresift.Kernel;
 
@@ -49,10 +50,31 @@ public enum DumpLevel
 }
 
 /// <summary>Decides one struct page's fate from its bytes and the dump level. Does no I/O.</summary>
-public sealed class PageClassifier(KernelTraits traits)
+/// <remarks>
+/// Struct pages that cannot be (impossible orders, several page types at once, tails whose head is off the map) are
+/// kept, as the safe choice, and counted per kind in <see cref="Warnings"/>.
+/// </remarks>
+/// <param name="traits">The kernel generation's rules.</param>
+/// <param name="memMap">The page-struct map, to check where compound tails point (null: not checked).</param>
+/// <param name="maxOrder">Highest compound (folio) order believed (Limits.MaxBuddyOrder).</param>
+public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, int maxOrder = 20)
 {
     private const ulong PageMappingAnon = 1;    // bit 0 of page->mapping: anonymous (also KSM)
     private const ulong CompoundTailBit = 1;    // bit 0 of page->compound_head: this is a tail page
+
+    /// <summary>Warning kind: a free (buddy) page whose order is larger than the kernel's free lists.</summary>
+    public const string KindBuddyOrder = "impossible free (buddy) page order";
+    /// <summary>Warning kind: a page marked with several page types, or free and on an LRU list or compound.</summary>
+    public const string KindFlags = "impossible page flags / page type combination";
+    /// <summary>Warning kind: a compound head whose order is beyond the limit or does not fit its pfn.</summary>
+    public const string KindCompoundOrder = "impossible compound (folio) order";
+    /// <summary>Warning kind: a tail page whose compound_head points outside the page structs, or not to a head before it.</summary>
+    public const string KindTailHead = "compound tail page pointing off the page-struct map";
+    /// <summary>What is done about each of them.</summary>
+    public const string KeptAction = "those pages were kept";
+
+    /// <summary>Corrupt struct pages seen, per kind (kept, as the safe choice).</summary>
+    public DataWarnings Warnings { get; } = new();
 
     /// <summary>Count of buddy heads whose order was impossible (kept, as the safe choice).</summary>
     public long InvalidBuddyOrders { get; private set; }
@@ -92,14 +114,29 @@ public sealed class PageClassifier(KernelTraits traits)
         ulong mapping = ReadWord(page, t.MappingOffset);
         uint mapcount = t.MapcountOffset >= 0 ? BinaryPrimitives.ReadUInt32LittleEndian(page[t.MapcountOffset..]) : uint.MaxValue;
 
-        if (t.CompoundHeadOffset >= 0 && (ReadWord(page, t.CompoundHeadOffset) & CompoundTailBit) != 0)
+        if (t.CompoundHeadOffset >= 0 && ReadWord(page, t.CompoundHeadOffset) is var compoundHead && (compoundHead & CompoundTailBit) != 0)
+        {
+            if (memMap is not null)
+                CheckTail(pfn, compoundHead & ~CompoundTailBit);
             return PageVerdict.KeepOne; // tail: its head decided for the whole compound page
+        }
 
         bool slab = t.Slab.Matches(flags, mapcount);
+        bool head = t.HeadMask != 0 && (flags & t.HeadMask) != 0;
+        bool buddy = t.Buddy.Matches(flags, mapcount);
+
+        // A free page is on no LRU list, is not compound and has no other type: anything else is corrupt.
+        if (buddy && (slab || head || Bit(flags, t.PgLru) || t.Offline.Matches(flags, mapcount)
+            || (t.HugetlbSource == HugetlbSource.HeadPageType && t.HugetlbType.Matches(flags, mapcount))))
+        {
+            if (Warnings.Add(KindFlags, KeptAction))
+                Warnings.SetExample(KindFlags, $"pfn 0x{pfn:x}, flags 0x{flags:x}, page_type 0x{mapcount:x}");
+            return PageVerdict.KeepOne;
+        }
 
         if ((level & DumpLevel.Free) != 0 && !slab)
         {
-            if (t.Buddy.Matches(flags, mapcount))
+            if (buddy)
             {
                 ulong buddyOrder = ReadWord(page, t.PrivateOffset);
                 if (buddyOrder >= (ulong)t.FreeAreaOrders)
@@ -109,6 +146,8 @@ public sealed class PageClassifier(KernelTraits traits)
                         FirstInvalidBuddyPfn = pfn;
                         FirstInvalidBuddyOrder = buddyOrder;
                     }
+                    if (Warnings.Add(KindBuddyOrder, KeptAction))
+                        Warnings.SetExample(KindBuddyOrder, $"pfn 0x{pfn:x}, order {buddyOrder}, max order {t.FreeAreaOrders - 1}");
                     return PageVerdict.KeepOne;
                 }
                 return new(PageClass.Free, 1UL << (int)buddyOrder);
@@ -117,15 +156,19 @@ public sealed class PageClassifier(KernelTraits traits)
                 return new(PageClass.Free, 1UL << (t.FreeAreaOrders - 1));
         }
 
-        bool head = t.HeadMask != 0 && (flags & t.HeadMask) != 0;
         int order = 0;
         bool hugetlb = false;
         if (head && next.Length >= t.PageStructSize)
         {
             order = ReadOrder(next);
             hugetlb = IsHugetlbHead(flags, mapcount, next);
-            if (order >= 64 || (pfn & ((1UL << order) - 1)) != 0)
-                order = 0;
+            // Folios are naturally aligned and at most maxOrder: a head that says otherwise is corrupt.
+            if (order > maxOrder || (pfn & ((1UL << order) - 1)) != 0)
+            {
+                if (Warnings.Add(KindCompoundOrder, KeptAction))
+                    Warnings.SetExample(KindCompoundOrder, $"pfn 0x{pfn:x}, order {order}, limit {maxOrder}");
+                return PageVerdict.KeepOne;
+            }
         }
         else if (head && t.HugetlbSource == HugetlbSource.HeadPageType)
         {
@@ -148,6 +191,48 @@ public sealed class PageClassifier(KernelTraits traits)
         if (t.Offline.Matches(flags, mapcount) && !slab)
             return new(PageClass.Offline, 1);
         return PageVerdict.KeepOne;
+    }
+
+    /// <summary>Checks that a tail's compound_head points to a struct page of the map, at a head at most 2^maxOrder pages before it.</summary>
+    private void CheckTail(ulong pfn, ulong headAddress)
+    {
+        var ranges = memMap!.Ranges;
+        ulong size = (ulong)traits.PageStructSize;
+        // The tail's own range first (heads nearly always share it), then any other.
+        int own = FindRange(ranges, pfn);
+        for (int k = -1; k < ranges.Count; k++)
+        {
+            int idx = k < 0 ? own : k;
+            if (idx < 0 || (k >= 0 && k == own))
+                continue;
+            var r = ranges[idx];
+            ulong offset = headAddress - r.MemMapAddress;
+            if (headAddress < r.MemMapAddress || offset / size >= r.EndPfn - r.StartPfn)
+                continue;
+            ulong headPfn = r.StartPfn + offset / size;
+            if (offset % size == 0 && headPfn < pfn && pfn - headPfn < (1UL << maxOrder))
+                return;
+            break;
+        }
+        if (Warnings.Add(KindTailHead, "they were kept (the tail pages follow no head)"))
+            Warnings.SetExample(KindTailHead, $"pfn 0x{pfn:x}, compound_head 0x{headAddress | CompoundTailBit:x}");
+    }
+
+    /// <summary>Index of the range holding pfn, or -1.</summary>
+    private static int FindRange(IReadOnlyList<MemMapRange> ranges, ulong pfn)
+    {
+        int lo = 0, hi = ranges.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (ranges[mid].EndPfn <= pfn)
+                lo = mid + 1;
+            else if (ranges[mid].StartPfn > pfn)
+                hi = mid - 1;
+            else
+                return mid;
+        }
+        return -1;
     }
 
     /// <summary>True when the page is page cache: on an LRU list, or in the swap cache (PG_swapcache only counts with PG_swapbacked).</summary>

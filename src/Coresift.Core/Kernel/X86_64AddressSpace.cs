@@ -67,7 +67,7 @@ public sealed class X86_64AddressSpace : IKernelMemory
     private bool TryReadEntry(ulong paddr, out ulong entry)
     {
         Span<byte> b = stackalloc byte[8];
-        if (!_phys.TryRead(paddr, b))
+        if (!_phys.TryRead(paddr, b) || _phys.HasLostBytes(paddr, 8))
         {
             entry = 0;
             return false;
@@ -120,7 +120,8 @@ public sealed class X86_64AddressSpace : IKernelMemory
                 return false;
             ulong left = size - (vaddr & (size - 1));
             int n = (int)Math.Min((ulong)destination.Length, left);
-            if (!_phys.TryRead(paddr, destination[..n]))
+            // Kernel data the input could not deliver (I/O errors) is unreadable, not zeros: callers take their safe path.
+            if (!_phys.TryRead(paddr, destination[..n]) || _phys.HasLostBytes(paddr, (ulong)n))
                 return false;
             destination = destination[n..];
             if (!destination.IsEmpty && vaddr > ulong.MaxValue - (ulong)n)

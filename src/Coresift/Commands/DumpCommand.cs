@@ -58,7 +58,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                     sink.Info("This is an incomplete dumpfile, but might analyzable.");
                     return 1;
                 }
-                DebugSummary(kernel, filter);
+                DebugSummary(kernel, filter, input.File);
                 sink.Info(options.DryRun ? $"Dry run: nothing was written to {string.Join(", ", dumpfiles)}."
                     : dumpfiles.Count == 1 ? $"The dumpfile is saved to {dumpfiles[0]}."
                     : $"The dumpfiles are saved to {string.Join(", ", dumpfiles.Take(dumpfiles.Count - 1))}, and {dumpfiles[^1]}.");
@@ -163,7 +163,6 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         filter.Progress = _progress.Update;
         filter.Run(countZeroPages: dryRun);
         _progress.End(kernel.MaxMapnr);
-        ReportWarnings(filter);
         var scanTime = clock.Elapsed;
         KdumpResult? result = null;
         if (!dryRun)
@@ -199,6 +198,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 filter.Stats.WriteBytes = bytes;
             }
         }
+        ReportWarnings(kernel, filter);
         if (sink.Enabled(MessageSink.Report))
         {
             sink.ReportText($"STEP [Excluding unnecessary pages] : {scanTime.TotalSeconds:F6} seconds\n");
@@ -315,30 +315,81 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         {
             sink.DebugLine($"Memory type  : {m.Model}");
             foreach (var r in m.Ranges)
-                sink.DebugLine($"mem_map      : {r.MemMapAddress:x16} pfn {r.StartPfn:x}-{r.EndPfn:x}");
+                sink.DebugLine($"mem_map      : {r.MemMapAddress:x16} pfn {r.StartPfn:x}-{r.EndPfn:x}"
+                    + (kernel.AddressSpace?.TryTranslate(r.MemMapAddress, out ulong p, out ulong size) == true ? $" paddr {p:x} (mapped by {size >> 10} KiB)" : ""));
         }
     }
 
     /// <summary>Debug lines after the scan: page structs read, and the kernel's own free counter.</summary>
-    private void DebugSummary(KernelModel kernel, DumpFilter filter)
+    private void DebugSummary(KernelModel kernel, DumpFilter filter, VmcoreFile? inputFile)
     {
         if (!sink.Enabled(MessageSink.Debug))
             return;
         ulong firstPass = filter.Stats.PageStructsRead - filter.RescanReads;
         double perPage = firstPass == 0 ? 0 : (double)filter.Stats.PageStructsRead / firstPass;
+        if (kernel.Physical is ElfPhysicalMemory && inputFile is { IsMapped: true } f)
+            sink.DebugLine($"input windows: MADV_POPULATE_READ {(f.PopulatesWindows ? "on" : "off")}, {f.WindowsScanned} windows read page by page after a failed population");
         sink.DebugLine($"page structs : {filter.Stats.PageStructsRead} read, {perPage:F2} reads per page struct; cycles {filter.Plan.Count}, kept {filter.CachedCycles}, scanned again {filter.RescannedCycles}");
         if (kernel.Info is { } info && kernel.AddressSpace is { } space && ZoneCounters.FreePages(info, space) is long kernelFree)
             sink.DebugLine($"free pages   : {filter.Stats.Free} found in page structs; the kernel's zone counters say {kernelFree} (without per-CPU deltas not yet folded in)");
     }
 
-    /// <summary>Warnings about corrupt kernel data that the scan worked around (one per kind, with a count).</summary>
-    private void ReportWarnings(DumpFilter filter)
+    /// <summary>
+    /// Warnings printed once at the end: corrupt kernel data worked around (one line per kind, with a count and the first
+    /// example), page structs that could not be read, and input pages lost to I/O errors (one line per contiguous range).
+    /// </summary>
+    private void ReportWarnings(KernelModel kernel, DumpFilter filter)
     {
-        if (filter.Scanner is not { } s)
+        var data = new DataWarnings();
+        data.AddFrom(kernel.DataWarnings);
+        if (filter.Scanner is { } s)
+            data.AddFrom(s.Classifier.Warnings);
+        foreach (var w in data.Items)
+            sink.Warning(w.ToString());
+        if (filter.Scanner is { UnreadableStructs: > 0 } scanner)
+            sink.Warning($"WARNING: {scanner.UnreadableStructs} page structs could not be read (unmapped mem_map, or input I/O errors); those pages were kept.");
+        ReportLostPages(kernel, filter);
+    }
+
+    /// <summary>One warning per contiguous input range lost to I/O errors, then the total (the dump itself is complete).</summary>
+    private void ReportLostPages(KernelModel kernel, DumpFilter filter)
+    {
+        var lost = kernel.Physical.LostPages;
+        if (lost.Count == 0)
             return;
-        if (s.Classifier.InvalidBuddyOrders > 0)
-            sink.Warning($"WARNING: Invalid free page order: pfn={s.Classifier.FirstInvalidBuddyPfn:x}, order={s.Classifier.FirstInvalidBuddyOrder}, max order={s.Classifier.Traits.FreeAreaOrders - 1} ({s.Classifier.InvalidBuddyOrders} pages kept)");
-        if (s.UnreadableStructs > 0)
-            sink.Warning($"WARNING: {s.UnreadableStructs} page structs could not be read; those pages were kept.");
+        int shift = kernel.PageShift;
+        ulong pages = 0, inDump = 0;
+        foreach (var l in lost)
+        {
+            string where = $"file offsets 0x{l.FileOffset:x}-0x{l.FileEnd:x}";
+            if (l.PaddrEnd == l.Paddr)
+            {
+                sink.Warning($"WARNING: input read error ({l.Reason}) at {where} (no page data there).");
+                continue;
+            }
+            ulong first = l.StartPfn(shift), end = l.EndPfn(shift);
+            ulong dumped = CountDumpable(filter, first, Math.Min(end, kernel.MaxMapnr));
+            pages += end - first;
+            inDump += dumped;
+            sink.Warning($"WARNING: input read error ({l.Reason}) at {where}, pfn 0x{first:x}-0x{end:x}: {end - first} pages hit, {dumped} of them in the dump (unreadable bytes as zeros).");
+        }
+        sink.Warning($"WARNING: {pages} pages could not be read, wholly or partly, from the input ({lost.Count} {(lost.Count == 1 ? "range" : "ranges")}); {inDump} of them are in the dump with their unreadable bytes as zeros. The rest of the dump is complete.");
+    }
+
+    /// <summary>Dumpable pfns in [start, end), cycle by cycle.</summary>
+    private static ulong CountDumpable(DumpFilter filter, ulong start, ulong end)
+    {
+        ulong n = 0;
+        var plan = filter.Plan;
+        for (ulong i = 0; i < plan.Count && start < end; i++)
+        {
+            var (cs, ce) = plan.Cycle(i);
+            if (ce <= start || cs >= end)
+                continue;
+            var bm = filter.DumpableCycle(i);
+            for (ulong p = bm.NextSet(Math.Max(start, cs)); p < Math.Min(end, ce); p = bm.NextSet(p + 1))
+                n++;
+        }
+        return n;
     }
 }

@@ -1,0 +1,263 @@
+using Coresift.Common;
+using Coresift.Input;
+using Coresift.Kernel;
+using Coresift.Tests.Integration;
+using Coresift.Tests.Synthetic;
+
+namespace Coresift.Tests.Input;
+
+/// <summary>
+/// Input I/O errors (a failing disk, an unreadable part of /proc/vmcore) cost only the pages that fail: a file-backed
+/// fake makes chosen file ranges fail with EIO, both for pread and for the mmap path's MADV_POPULATE_READ.
+/// </summary>
+public class InputIoErrorTests
+{
+    private const int P = 4096;
+
+    /// <summary>A file of n pages, page i filled with byte (i + 1).</summary>
+    private static string PatternFile(int pages)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"coresift-eio-{Guid.NewGuid():N}");
+        var bytes = new byte[pages * P];
+        for (int i = 0; i < pages; i++)
+            bytes.AsSpan(i * P, P).Fill((byte)(i + 1));
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>Fails any access touching file pages in bad (page numbers).</summary>
+    private static Func<long, long, bool> Failing(params int[] bad) =>
+        (offset, length) => bad.Any(b => (long)b * P < offset + length && ((long)b + 1) * P > offset);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bad_pages_read_as_zeros_and_are_recorded_once_per_range(bool noMmap)
+    {
+        string path = PatternFile(64);
+        try
+        {
+            using var f = VmcoreFile.Open(path, noMmap, Failing(3, 10, 11, 12));
+            Assert.Equal(!noMmap, f.IsMapped);
+            var buf = new byte[64 * P];
+            Assert.False(f.ReadOrZero(0, buf));
+            for (int i = 0; i < 64; i++)
+            {
+                byte expect = i is 3 or (>= 10 and <= 12) ? (byte)0 : (byte)(i + 1);
+                Assert.True(buf.AsSpan(i * P, P).IndexOfAnyExcept(expect) < 0, $"page {i}");
+            }
+            Assert.Equal([new LostRange(3 * P, P), new LostRange(10 * P, 3 * P)], f.Errors.Ranges);
+            // Reading again finds nothing new; good pages stay readable, bad ones stay zero.
+            var page = new byte[P];
+            Assert.True(f.ReadOrZero(4 * P, page));
+            Assert.Equal(5, page[0]);
+            Assert.False(f.ReadOrZero(11 * P + 100, page.AsSpan(0, 200)));
+            Assert.Equal(2, f.Errors.Ranges.Count);
+            if (!noMmap)
+            {
+                Assert.True(f.TryGetSpan(20 * P, P, out var span));
+                Assert.Equal(21, span[0]);
+                Assert.False(f.TryGetSpan(12 * P, P, out _)); // callers fall back to ReadOrZero
+                Assert.True(f.PopulatesWindows);
+                Assert.True(f.WindowsScanned >= 1);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Strict_reads_of_bad_pages_give_one_line_errors(bool noMmap)
+    {
+        string path = PatternFile(8);
+        try
+        {
+            using var f = VmcoreFile.Open(path, noMmap, Failing(2));
+            var buf = new byte[P];
+            f.ReadExactly(P, buf);
+            var e = Assert.Throws<CoresiftException>(() => f.ReadExactly(2 * P + 8, buf.AsSpan(0, 16)));
+            Assert.Contains("Can't read the dump memory", e.Message);
+            Assert.Contains("0x2008", e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Population_errors_without_bad_pages_turn_population_off()
+    {
+        // A mapping where MADV_POPULATE_READ fails but pread works (as on /proc/vmcore's PFN mapping).
+        string path = PatternFile(64);
+        try
+        {
+            int calls = 0;
+            using var f = VmcoreFile.Open(path, false, (o, l) => l >= 16 * P && ++calls > 0);
+            var buf = new byte[P];
+            for (int i = 0; i < 64; i += 16)
+                Assert.True(f.ReadOrZero((long)i * P, buf));
+            Assert.False(f.PopulatesWindows);
+            Assert.False(f.Errors.Any);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>A synthetic 6.1 kernel with 16 MiB of RAM at 1 MiB: data pages filled, a free block and page cache.</summary>
+    private static SyntheticKernel Kernel()
+    {
+        var k = new SyntheticKernel(Generation.Linux6_1, [(0x100000, 0x1100000)]);
+        for (ulong pfn = 0x100; pfn < k.KernelStructuresStartPfn; pfn++)
+            k.FillPage(pfn, (byte)(pfn | 1));
+        k.SetBuddy(0x800, 4);                                  // 16 free pages
+        for (ulong i = 0; i < 8; i++)
+            k.SetPageCache(0x820 + i, privateData: false);
+        return k;
+    }
+
+    /// <summary>The file offset of a physical address in an ELF vmcore.</summary>
+    private static long FileOffset(string vmcore, ulong paddr)
+    {
+        using var file = VmcoreFile.Open(vmcore, noMmap: true);
+        var core = ElfCore.Read(file, Limits.Default);
+        foreach (var l in core.Loads)
+            if (paddr >= l.PhysicalAddress && paddr < l.PhysicalAddress + l.FileSize)
+                return (long)(l.Offset + (paddr - l.PhysicalAddress));
+        throw new ArgumentException($"paddr {paddr:x} is not in the file");
+    }
+
+    /// <summary>Runs the CLI with the given file ranges failing; returns the exit code and the messages.</summary>
+    private static (int Rc, string Out, string Err) RunWithFaults(Func<long, long, bool> failing, params string[] args)
+    {
+        DumpInput.FaultsForTests.Value = failing;
+        try
+        {
+            return TestEnvironment.RunCoresift(args);
+        }
+        finally
+        {
+            DumpInput.FaultsForTests.Value = null;
+        }
+    }
+
+    [Theory]
+    [InlineData("-l", "31", false)]
+    [InlineData("-l", "31", true)]
+    [InlineData("-c", "0", false)]
+    [InlineData("-E", "31", false)]
+    [InlineData("-E", "0", true)]
+    public void A_bad_range_of_page_data_costs_only_its_pages(string format, string level, bool noMmap)
+    {
+        var k = Kernel();
+        using var vmcore = new TempVmcore(k.ToElf());
+        string output = vmcore.Path + ".out";
+        try
+        {
+            // Pages 0x500-0x503 (4 pages) and 0x700 fail.
+            long bad1 = FileOffset(vmcore.Path, 0x500000), bad2 = FileOffset(vmcore.Path, 0x700000);
+            Func<long, long, bool> failing = (o, l) => (o < bad1 + 4 * P && o + l > bad1) || (o < bad2 + P && o + l > bad2);
+            var args = new List<string> { format, "-d", level };
+            if (noMmap)
+                args.Add("--non-mmap");
+            args.AddRange([vmcore.Path, output]);
+            var (rc, stdout, stderr) = RunWithFaults(failing, [.. args]);
+            Assert.True(rc == 0, stdout + stderr);
+            Assert.Contains($"WARNING: input read error (Input/output error) at file offsets 0x{bad1:x}-0x{bad1 + 4 * P:x}, pfn 0x500-0x504: 4 pages hit, 4 of them in the dump (unreadable bytes as zeros).", stdout);
+            Assert.Contains($"at file offsets 0x{bad2:x}-0x{bad2 + P:x}, pfn 0x700-0x701: 1 pages hit", stdout);
+            Assert.Contains("WARNING: 5 pages could not be read, wholly or partly, from the input (2 ranges); 5 of them are in the dump with their unreadable bytes as zeros.", stdout);
+            Assert.Equal(2, stdout.Split('\n').Count(l => l.StartsWith("WARNING: input read error", StringComparison.Ordinal)));
+
+            // The dump is complete and readable: lost pages are zeros, their neighbours intact.
+            using var dump = DumpInput.Open(output, Limits.Default);
+            var page = new byte[P];
+            foreach (ulong pfn in new ulong[] { 0x4ff, 0x504, 0x6ff, 0x701, 0x600 })
+            {
+                Assert.True(dump.Memory.TryRead(pfn << 12, page), $"pfn {pfn:x}");
+                Assert.True(page.AsSpan().IndexOfAnyExcept((byte)(pfn | 1)) < 0, $"pfn {pfn:x}");
+            }
+            foreach (ulong pfn in new ulong[] { 0x500, 0x503, 0x700 })
+                Assert.True(!dump.Memory.TryRead(pfn << 12, page) || page.AsSpan().IndexOfAnyExcept((byte)0) < 0, $"pfn {pfn:x}");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Unreadable_page_structs_keep_their_pages(bool noMmap)
+    {
+        var k = Kernel();
+        using var vmcore = new TempVmcore(k.ToElf());
+        string output = vmcore.Path + ".out";
+        try
+        {
+            // The page holding the struct pages of the free block and the page cache (pfns 0x800-0x83f) fails.
+            ulong structPage = k.StructPageAddress(0x800) & ~0xfffUL;
+            Assert.Equal(structPage, k.StructPageAddress(0x83f) & ~0xfffUL);
+            long bad = FileOffset(vmcore.Path, structPage);
+            var args = new List<string> { "-l", "-d", "31" };
+            if (noMmap)
+                args.Add("--non-mmap");
+            args.AddRange([vmcore.Path, output]);
+            var (rc, stdout, stderr) = RunWithFaults((o, l) => o < bad + P && o + l > bad, [.. args]);
+            Assert.True(rc == 0, stdout + stderr);
+            Assert.Contains("WARNING: 64 page structs could not be read (unmapped mem_map, or input I/O errors); those pages were kept.", stdout);
+            Assert.Contains($"pfn 0x{structPage >> 12:x}-0x{(structPage >> 12) + 1:x}: 1 pages hit, 1 of them in the dump (unreadable bytes as zeros).", stdout);
+            using var dump = DumpInput.Open(output, Limits.Default);
+            var kdump = dump.Kdump!;
+            // The free pages and the page cache whose struct pages were lost are kept, with their data.
+            Assert.True(kdump.Dumpable.Test(0x800));
+            Assert.True(kdump.Dumpable.Test(0x80f));
+            Assert.True(kdump.Dumpable.Test(0x827));
+            var page = new byte[P];
+            Assert.True(dump.Memory.TryRead(0x825000, page));
+            Assert.Equal(unchecked((byte)(0x825 | 1)), page[100]);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_bad_note_segment_is_a_one_line_error(bool noMmap)
+    {
+        var k = Kernel();
+        using var vmcore = new TempVmcore(k.ToElf());
+        string output = vmcore.Path + ".out";
+        try
+        {
+            using (var file = VmcoreFile.Open(vmcore.Path, noMmap: true))
+            {
+                var note = ElfCore.Read(file, Limits.Default).FindNote("VMCOREINFO")!.Value;
+                var args = new List<string> { "-l", "-d", "31" };
+                if (noMmap)
+                    args.Add("--non-mmap");
+                args.AddRange([vmcore.Path, output]);
+                var (rc, stdout, stderr) = RunWithFaults((o, l) => o < note.DescOffset + 8 && o + l > note.DescOffset, [.. args]);
+                Assert.Equal(1, rc);
+                string err = stderr.Trim();
+                Assert.StartsWith("coresift: Can't read the dump memory(", err);
+                Assert.Contains("Input/output error", err);
+                Assert.DoesNotContain('\n', err);
+            }
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+}
