@@ -138,12 +138,8 @@ public sealed class PageScanner
         return mem.TryRead(vaddr, buf);
     }
 
-    /// <summary>Adds another scanner's warning counters to this one's (for scans split into parts).</summary>
-    public void Absorb(PageScanner other)
-    {
-        UnreadableStructs += other.UnreadableStructs;
-        _classifier.Absorb(other._classifier);
-    }
+    /// <summary>Adds another scanner's count of unreadable page structs to this one's (for scans split into parts).</summary>
+    public void Absorb(PageScanner other) => UnreadableStructs += other.UnreadableStructs;
 
     /// <summary>Lets the input mapping drop the struct pages just read (each is read once; this keeps the resident set small).</summary>
     private void ReleaseStructPages(ulong vaddr, ulong length)

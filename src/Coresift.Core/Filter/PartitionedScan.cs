@@ -22,7 +22,7 @@ public sealed class PartitionedScan
     private readonly int _threads;
     private readonly ulong _partPages;
 
-    /// <summary>Warnings of every part scanned so far (unreadable structs, invalid buddy orders).</summary>
+    /// <summary>Warnings of every part scanned so far: unreadable page structs, and the classifier's corrupt-data counts.</summary>
     public PageScanner Warnings { get; }
 
     /// <summary>Creates a scanner for one level that uses up to threads threads per cycle.</summary>
@@ -53,6 +53,7 @@ public sealed class PartitionedScan
         ulong first = start / _partPages, last = (end - 1) / _partPages;
         int parts = checked((int)(last - first + 1));
         var carries = new (ulong Start, ulong End, PageClass Class)[parts];
+        var warnings = new Common.DataWarnings?[parts];
         int workers = Math.Min(_threads, parts);
         var scanners = new PageScanner[workers];
         var partStats = new DumpStats[workers];
@@ -71,6 +72,8 @@ public sealed class PartitionedScan
             scanner.Carry = p == 0 ? carryIn : default;
             scanner.ScanCycle(bitmap, s, e);
             carries[p] = scanner.Carry;
+            if (!scanner.Classifier.Warnings.IsEmpty)
+                warnings[p] = scanner.Classifier.TakeWarnings();
         }
 
         if (workers == 1)
@@ -114,6 +117,10 @@ public sealed class PartitionedScan
             Merge(stats, partStats[w]);
             Warnings.Absorb(scanners[w]);
         }
+        // Corrupt-data warnings in pfn order, so that each kind's first example is the same for any thread count.
+        foreach (var w in warnings)
+            if (w is not null)
+                Warnings.Classifier.Warnings.AddFrom(w);
         // Runs that reach past their part, in pfn order; the one reaching furthest past end goes on to the next cycle.
         (ulong Start, ulong End, PageClass Class) carryOut = default;
         for (int p = 0; p < parts; p++)

@@ -74,28 +74,14 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
     public const string KeptAction = "those pages were kept";
 
     /// <summary>Corrupt struct pages seen, per kind (kept, as the safe choice).</summary>
-    public DataWarnings Warnings { get; } = new();
+    public DataWarnings Warnings { get; private set; } = new();
 
-    /// <summary>Count of buddy heads whose order was impossible (kept, as the safe choice).</summary>
-    public long InvalidBuddyOrders { get; private set; }
-
-    /// <summary>The first pfn seen with an impossible buddy order, for the warning.</summary>
-    public ulong FirstInvalidBuddyPfn { get; private set; }
-
-    /// <summary>The first impossible buddy order seen.</summary>
-    public ulong FirstInvalidBuddyOrder { get; private set; }
-
-    /// <summary>Adds another classifier's counts; the first invalid page is the one with the lowest pfn.</summary>
-    public void Absorb(PageClassifier other)
+    /// <summary>Hands over the warnings collected so far and starts a new collector (scans cut into parts merge them in pfn order).</summary>
+    public DataWarnings TakeWarnings()
     {
-        if (other.InvalidBuddyOrders == 0)
-            return;
-        if (InvalidBuddyOrders == 0 || other.FirstInvalidBuddyPfn < FirstInvalidBuddyPfn)
-        {
-            FirstInvalidBuddyPfn = other.FirstInvalidBuddyPfn;
-            FirstInvalidBuddyOrder = other.FirstInvalidBuddyOrder;
-        }
-        InvalidBuddyOrders += other.InvalidBuddyOrders;
+        var taken = Warnings;
+        Warnings = new DataWarnings();
+        return taken;
     }
 
     /// <summary>The traits this classifier applies.</summary>
@@ -141,11 +127,6 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
                 ulong buddyOrder = ReadWord(page, t.PrivateOffset);
                 if (buddyOrder >= (ulong)t.FreeAreaOrders)
                 {
-                    if (InvalidBuddyOrders++ == 0)
-                    {
-                        FirstInvalidBuddyPfn = pfn;
-                        FirstInvalidBuddyOrder = buddyOrder;
-                    }
                     if (Warnings.Add(KindBuddyOrder, KeptAction))
                         Warnings.SetExample(KindBuddyOrder, $"pfn 0x{pfn:x}, order {buddyOrder}, max order {t.FreeAreaOrders - 1}");
                     return PageVerdict.KeepOne;

@@ -133,8 +133,10 @@ public class DumpFilterTests
         using var f = new TempVmcore(k.ToElf());
         var filter = f.Filter(16);
         Assert.Equal(8UL, filter.Stats.Free);
-        Assert.Equal(1, filter.Scanner!.Classifier.InvalidBuddyOrders);
-        Assert.Equal(0x3000UL, filter.Scanner.Classifier.FirstInvalidBuddyPfn);
+        var w = Assert.Single(filter.Scanner!.Classifier.Warnings.Items);
+        Assert.Equal(PageClassifier.KindBuddyOrder, w.Kind);
+        Assert.Equal(1, w.Count);
+        Assert.StartsWith("pfn 0x3000,", w.FirstExample);
         Assert.True(filter.Dumpable!.Test(0x3000));
     }
 
