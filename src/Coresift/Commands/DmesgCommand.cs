@@ -33,7 +33,7 @@ public sealed class DmesgCommand(DumpOptions options, MessageSink sink, Func<Str
         bool ok = false;
         try
         {
-            using var input = DumpInput.Open(vmcore, Limits.Default, options.NonMmap);
+            using var input = DumpInput.Open(vmcore, Limits.Default, InputMapping.UsePread(vmcore, options.NonMmap, sink));
             var kernel = KernelModel.Build(input, Limits.Default, needPageStructs: false);
             if (kernel.Info is null)
                 throw new CoresiftException($"{vmcore} doesn't contain vmcoreinfo, which --dump-dmesg needs");

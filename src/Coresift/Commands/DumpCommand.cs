@@ -29,7 +29,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         var outputs = OpenOutputs(dumpfiles, options.Force);
         try
         {
-            using var input = DumpInput.Open(vmcore, limits, options.NonMmap);
+            using var input = DumpInput.Open(vmcore, limits, InputMapping.UsePread(vmcore, options.NonMmap, sink));
             bool needStructs = options.DumpLevels.Any(l => DumpFilter.NeedsPageStructs((DumpLevel)l));
             if (options.ElfOutput && input.Kdump is not null)
                 throw new CoresiftException($"'-E' option is disabled, because {vmcore} is kdump compressed format.");
