@@ -24,6 +24,9 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
     /// <summary>Runs of at least this many excluded pages end a segment (makedumpfile's PFN_EXCLUDED).</summary>
     public const int SplitRun = 256;
 
+    /// <summary>Set by a signal: the zero-page search stops (unchecked pages are kept) and the copy stops as on a full device.</summary>
+    public CancellationToken Interrupt { get; init; }
+
     /// <summary>Plans the segments from the dumpable bitmap (zero pages found here when excludeZero), then writes the file.</summary>
     public ElfResult Write(Bitmap dumpable, ulong maxMapnr, bool excludeZero)
     {
@@ -66,7 +69,7 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
         foreach (var l in core.Loads)
         {
             ulong first = l.PhysicalAddress / (ulong)pageSize, end = (l.PhysicalAddress + l.FileSize) / (ulong)pageSize;
-            for (ulong pfn = first; pfn < end; pfn++)
+            for (ulong pfn = first; pfn < end && !Interrupt.IsCancellationRequested; pfn++)
             {
                 if (pfn < maxMapnr && !dumpable.Test(pfn))
                     continue;
@@ -193,6 +196,8 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
         {
             for (ulong done = 0; done < g.FileSize;)
             {
+                if (Interrupt.IsCancellationRequested)
+                    throw new OutputInterruptedException("interrupted");
                 int n = (int)Math.Min((ulong)buffer.Length, g.FileSize - done);
                 if (!memory.TryRead(g.Paddr + done, buffer.AsSpan(0, n)))
                     Array.Clear(buffer, 0, n);
