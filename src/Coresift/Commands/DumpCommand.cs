@@ -75,8 +75,6 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                     return 1;
                 }
                 DebugSummary(kernel, filter);
-                if (Interrupt.IsCancellationRequested)
-                    sink.Info($"{interrupt?.Reason ?? "A signal"} came after the last page was written: the dump is complete.");
                 sink.Info(options.DryRun ? $"Dry run: nothing was written to {string.Join(", ", dumpfiles)}."
                     : dumpfiles.Count == 1 ? $"The dumpfile is saved to {dumpfiles[0]}."
                     : $"The dumpfiles are saved to {string.Join(", ", dumpfiles.Take(dumpfiles.Count - 1))}, and {dumpfiles[^1]}.");
@@ -272,6 +270,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             result = pages.Finish();
             if (stoppedEarly && !result.Incomplete)
                 result = result with { Incomplete = true, IncompleteReason = "interrupted" };
+            else if (!result.Incomplete && Interrupt.IsCancellationRequested)
+                sink.Info($"{interrupt?.Reason ?? "A signal"} came after the last page was written: the dump is complete.");
             _progress.End(result.Incomplete ? Math.Min(result.PagesWritten, toWrite) : toWrite, toWrite);
         }
         catch (OutputFullException e)
