@@ -6,6 +6,7 @@
 #   ./build.sh vmtest   make fresh vmcores with QEMU (tests/vm), compare with makedumpfile and the kernel's counters
 #   ./build.sh bench    benchmark against makedumpfile on an 8 GiB vmcore (tests/bench; 30-60 min)
 #   ./build.sh package  build and check the dracut module, RPM and Debian packages (tests/packaging)
+#   ./build.sh reliability  full disk, signals and memory caps, then tests/RELIABILITY.md (root; ~15 min)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -123,6 +124,13 @@ case "$cmd" in
         bash tests/packaging/test-capture-hook.sh
         bash tests/packaging/test-rpm.sh
         bash tests/packaging/test-deb.sh
+        ;;
+    reliability)
+        # ENOSPC fill levels, signals, memory caps (and the fuzz/EIO tables when present) -> tests/RELIABILITY.md.
+        apt_install makedumpfile zstd liblzo2-2
+        publish
+        sample
+        bash tests/reliability/make-report.sh "${@:2}"
         ;;
     *)
         sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'

@@ -39,7 +39,7 @@ full_size() {
     local key=$1; shift
     if [ -z "${FULL[$key]:-}" ]; then
         rm -f "$WORK/full"
-        if [ "${key%%-*}" = flat ]; then "$CORESIFT" "$@" "$VMCORE" >"$WORK/full" 2>/dev/null
+        if [[ $key == *-flat-* ]]; then "$CORESIFT" "$@" "$VMCORE" >"$WORK/full" 2>/dev/null
         else "$CORESIFT" "$@" "$VMCORE" "$WORK/full" >/dev/null 2>&1; fi
         FULL[$key]=$(stat -c %s "$WORK/full")
         rm -f "$WORK/full"
@@ -47,15 +47,16 @@ full_size() {
     echo "${FULL[$key]}"
 }
 
+INPUT_NAME=sample-6.1
 OUT=$RESULTS/signals.tsv
 TMP=$OUT.tmp
-printf 'format\toptions\tsignal\tpoint\tsent_at_pct\trc\texit_ms_after_signal\tcoresift_message\tfile_bytes\tincomplete_flag\tpages_written\tpages_lost\tpages_verified\tdumpcheck\tmakedumpfile_refilter\tcoresift_refilter\tcoresift_dump_dmesg\n' >"$TMP"
+printf 'input\tformat\toptions\tsignal\tpoint\tsent_at_pct\trc\texit_ms_after_signal\tcoresift_message\tfile_bytes\tincomplete_flag\tpages_written\tpages_lost\tpages_verified\tdumpcheck\tmakedumpfile_refilter\tcoresift_refilter\tcoresift_dump_dmesg\n' >"$TMP"
 
 # run_case FORMAT(kdump|elf|flat) SIGNAL POINT(early|mid|late|twice) OPTIONS...
 run_case() {
     local format=$1 sig=$2 point=$3; shift 3
-    local opts="$*" full target out="$WORK/dump" cap="$WORK/flat" size pid t0 t1 rc=0 msg pct dumpfile
-    full=$(full_size "$format-$opts" "$@")
+    local opts="$*" full key="$INPUT_NAME-$format-$*" target out="$WORK/dump" cap="$WORK/flat" size pid t0 t1 rc=0 msg pct dumpfile
+    full=$(full_size "$key" "$@")
     case $point in
         early) target=0; [ "$format" = flat ] && target=1 ;;   # the stream's header is written once the output is open
         mid|twice|term2) target=$((full / 2)) ;;
@@ -107,7 +108,7 @@ run_case() {
         else dm="fail: $(rel_reason "$WORK/dm.log")"; fi
     else dm=-; fi
     [ "$point" = twice ] && sig=TERM+SIGINT
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$format" "$opts" "SIG$sig" "$point" "$pct" "$rc" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$INPUT_NAME" "$format" "$opts" "SIG$sig" "$point" "$pct" "$rc" \
         "$(( (t1 - t0) / 1000000 ))" "$msg" "$(stat -c %s "$dumpfile" 2>/dev/null || echo 0)" \
         "$(rel_field "$DC_LINE" incomplete)" "$(rel_field "$DC_LINE" written)" "$(rel_field "$DC_LINE" lost)" \
         "$(rel_field "$DC_LINE" verified)" "$verdict" "$refs" "$dm" >>"$TMP"
@@ -126,5 +127,13 @@ run_case kdump TERM mid -l -d 0,31
 for point in early mid late; do run_case elf TERM $point -E -d 31; done
 for point in early mid late; do run_case flat TERM $point -F -l -d 31; done
 run_case flat INT mid -F -l -d 31
+# A signal during the page scan: the 4 TiB sparse vmcore (tests/reliability/memcap.sh makes it) scans for seconds.
+SPARSE=$ROOT/out/reliability/sparse-4tib.vmcore
+if [ -s "$SPARSE" ]; then
+    echo 20000 >"$CG/cpu.cfs_quota_us"
+    VMCORE=$SPARSE INPUT_NAME=sparse-4TiB
+    run_case kdump TERM early -l -d 31
+    run_case kdump TERM mid -l -d 31
+fi
 mv "$TMP" "$OUT"
 rel_log "wrote ${OUT#$ROOT/} ($(($(wc -l <"$OUT") - 1)) rows)"
