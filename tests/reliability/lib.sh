@@ -31,6 +31,15 @@ rel_reason() {
         | tr '\t\r' '  ' | sed -e 's/.*\r//' -e "s#/tmp/coresift-[a-z]*\.[A-Za-z0-9]*/##g" | cut -c1-110 || true
 }
 
+# rel_outcome RC LOG: "ok", or "fail: reason" (a process killed by a signal says so: "killed by SIGBUS").
+rel_outcome() {
+    local rc=$1 why
+    [ "$rc" = 0 ] && { echo ok; return; }
+    why=$(rel_reason "$2")
+    [ "$rc" -gt 128 ] && why="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))${why:+; $why}"
+    echo "fail: ${why:-exit $rc, no message}"
+}
+
 # makedumpfile reads ELF vmcores only with e_phoff 64; the QEMU-written sample has 192. Prints a copy's path (made once).
 rel_mkdf_vmcore() {
     local copy=$ROOT/out/sample/sample-6.1.phoff64.vmcore
@@ -51,11 +60,11 @@ PY
     echo "$copy"
 }
 
-# rel_dumpcheck DUMP: runs the independent format check against the vmcore; sets DC_LINE (its key=value line)
+# rel_dumpcheck DUMP [VMCORE]: runs the independent format check against the vmcore (default $VMCORE); sets DC_LINE (its key=value line)
 # and DC (ok | fail | none: no file).
 rel_dumpcheck() {
     if [ ! -e "$1" ]; then DC=none; DC_LINE=""; return; fi
-    if DC_LINE=$(python3 "$CHECK" "$1" "$VMCORE" 2>&1); then DC=ok; else DC=fail; fi
+    if DC_LINE=$(python3 "$CHECK" "$1" "${2:-$VMCORE}" 2>&1); then DC=ok; else DC=fail; fi
 }
 
 # rel_refilters DUMP SCRATCH_DIR: prints "makedumpfile -d 31 refilter<TAB>coresift -d 31 refilter", each "ok" or
@@ -65,8 +74,12 @@ rel_refilters() {
     if [ ! -e "$dump" ]; then printf -- '-\t-'; return; fi
     mkdir -p "$dir"
     rm -f "$dir/mk.out" "$dir/cs.out"
-    if "$MAKEDUMPFILE" -d 31 "$dump" "$dir/mk.out" >"$dir/mk.log" 2>&1; then mk="ok"; else mk="fail: $(rel_reason "$dir/mk.log")"; fi
-    if "$CORESIFT" -d 31 "$dump" "$dir/cs.out" >"$dir/cs.log" 2>&1; then cs="ok"; else cs="fail: $(rel_reason "$dir/cs.log")"; fi
+    local rc=0
+    "$MAKEDUMPFILE" -d 31 "$dump" "$dir/mk.out" >"$dir/mk.log" 2>&1 || rc=$?
+    mk=$(rel_outcome $rc "$dir/mk.log")
+    rc=0
+    "$CORESIFT" -d 31 "$dump" "$dir/cs.out" >"$dir/cs.log" 2>&1 || rc=$?
+    cs=$(rel_outcome $rc "$dir/cs.log")
     rm -f "$dir/mk.out" "$dir/cs.out"
     printf '%s\t%s' "$mk" "$cs"
 }

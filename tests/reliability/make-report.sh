@@ -89,14 +89,22 @@ stamp() { date -u -r "$1" '+%Y-%m-%d %H:%M UTC'; }
         echo
         echo "- $rows runs; $failed ran out of space (exit 1), and $flagged of those left a file carrying the incomplete"
         echo "  flag 0x08. $nofile left no file (not even the 4 KiB header block fit; the empty file is removed)."
-        echo "- $readable results are readable. With only the header block room, the header is there and flagged"
-        echo "  but the bitmaps are not, which no reader can use (makedumpfile's own file is the same there)."
-        echo "- With the retry list \`-d 0,31\`, runs where the \`-d 31\` dump fits end with exit 0, no flag and a dump"
-        echo "  identical in content to a plain \`-d 31\` run; below that, the \`-d 31\` attempt is flagged incomplete."
+        echo "- $readable results are readable. With room for only the first block or two (4-8 KiB), the header is"
+        echo "  there and flagged but the bitmaps are not, which no reader can use (makedumpfile's own file is the"
+        echo "  same there); from 20 KiB of room on, every result is readable."
+        echo "- With the retry list \`-d 0,31\`, runs where the \`-d 31\` dump fits end with exit 0 (\"Retry to create a"
+        echo "  dumpfile by dump_level(31).\"), no flag and every page verified; below that, the \`-d 31\` attempt is"
+        echo "  flagged incomplete like a plain \`-d 31\` run."
         echo "- $mk results refilter with makedumpfile. An incomplete dump is cut in pfn order, so the kernel's page"
         echo "  tables, mem_section and struct pages near the top of memory are lost first: a refilter needs them and"
         echo "  fails (\"Can't get a valid pgd\", \"Can't get the address of system_utsname\"), exactly as it does on"
         echo "  makedumpfile's own incomplete dumps. Every page that was written reads back intact."
+        if column_of "$f" coresift_refilter | grep -q SIGBUS; then
+            echo "- Found here: \`coresift -d 31\` reading a dump that lies on the *full* tmpfs is killed by SIGBUS"
+            echo "  (its mmap of the input faults on the file's holes and tmpfs has no page to give). The same file"
+            echo "  copied elsewhere fails cleanly (\"No valid memory section\"). Input reading is being reworked"
+            echo "  for I/O errors (MADV_POPULATE_READ, read fallback), which covers this."
+        fi
         echo
         table "$f"
     else
@@ -125,7 +133,8 @@ stamp() { date -u -r "$1" '+%Y-%m-%d %H:%M UTC'; }
         echo "(early: before any page), at 50% (mid) and 90% (late) of the complete dump's size; \`twice\` sends SIGTERM"
         echo "and then SIGINT back to back, \`term2\` two SIGTERMs 10 ms apart. \`flat\` rows capture \`-F\` on a file and"
         echo "rearrange it with \`makedumpfile -R\` before reading. \`sparse-4TiB\` rows (if any) use the memcap vmcore,"
-        echo "whose page scan is long enough to be interrupted (at 20% of a CPU)."
+        echo "whose page scan is long enough to be interrupted (at 20% of a CPU): there \`early\` lands in the page scan"
+        echo "and \`mid\` (by file size) while its 256 MiB of bitmaps are being written."
         echo
         echo "- The first signal stops the writer at the next page (or 1 MiB ELF chunk): the pages already packed are"
         echo "  flushed with their descriptors, the header gets the incomplete flag (ELF: e_flags bit 0; the flattened"
@@ -135,6 +144,10 @@ stamp() { date -u -r "$1" '+%Y-%m-%d %H:%M UTC'; }
         echo "  keeps what was written but not the flag."
         echo "- A signal during the page scan is acted on when the scan ends (the scan is not interruptible); the dump"
         echo "  then has its header and bitmaps, no pages, and the flag."
+        echo "- A signal after the last page leaves the dump complete: no flag, exit 0 (\"... came after the last page"
+        echo "  was written\")."
+        echo "- \`exit_ms_after_signal\` is wall time under the 1% CPU cap (1 ms of CPU every 100 ms), so a few hundred"
+        echo "  ms here is a few ms of work; \`sent_at_pct\` is the output size when the signal was sent."
         echo
         table "$f"
     else
@@ -154,6 +167,22 @@ stamp() { date -u -r "$1" '+%Y-%m-%d %H:%M UTC'; }
         echo "its ru_maxrss (VmHWM); \`cgroup_max_usage_MiB\` also counts page cache (the input and the dump being"
         echo "written), which the kernel reclaims at the cap. \`same_as_uncapped\`: the dump is byte-identical to the"
         echo "one made without a cap."
+        echo
+        capped=$(column_of "$f" cap_MiB | grep -vc '^none$' || true)
+        done_ok=$(paste <(column_of "$f" cap_MiB) <(column_of "$f" rc) | awk '$1 != "none" && $2 == 0' | wc -l)
+        same=$(paste <(column_of "$f" cap_MiB) <(column_of "$f" same_as_uncapped) | awk '$1 != "none" && $2 == "yes"' | wc -l)
+        under=$(paste <(column_of "$f" cap_MiB) <(column_of "$f" peak_rss_MiB) | awk '$1 != "none" && $2 + 0 < $1 + 0' | wc -l)
+        ooms=$(column_of "$f" oom_kills | awk '{ s += $1 } END { print s + 0 }')
+        echo "- $done_ok of $capped capped runs completed (exit 0); $same are byte-identical to the uncapped dump; in $under"
+        echo "  the peak RSS stayed below the cap; OOM kills: $ooms. The budget shrinks with the cap and the"
+        echo "  bitmaps are made in more cycles (up to 1024 of 2^20 pfns), down to the 256 KiB floor."
+        echo "- The budget counts the cgroup's usage_in_bytes, which in cgroup v1 includes the page cache of the"
+        echo "  input already read (about 23 MiB here), so under small caps it falls to the floor even though"
+        echo "  that cache could be reclaimed; memory.stat's inactive_file would give a truer figure."
+        echo "- Found here: with the runtime's default 4 MiB GC regions, the binary segfaulted inside the .NET GC"
+        echo "  (gc_heap::init_heap_segment) at the 32 and 48 MiB caps, before 2 MiB were in use: the GC sets"
+        echo "  itself a heap hard limit of 75% of the cgroup limit and failed to commit a region. coresift is"
+        echo "  now built with 1 MiB regions (src/Coresift/Coresift.csproj), which these rows run with."
         echo
         table "$f"
     else

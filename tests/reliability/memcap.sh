@@ -67,7 +67,7 @@ run() {
     if [ "$cap" = none ]; then cp "$WORK/dump" "$WORK/ref-$name" 2>/dev/null || true; same=reference
     elif cmp -s "$WORK/dump" "$WORK/ref-$name"; then same=yes
     else same=no; fi
-    rel_dumpcheck "$WORK/dump"
+    rel_dumpcheck "$WORK/dump" "$input"
     [ "$DC" = ok ] && dc="ok (incomplete=$(rel_field "$DC_LINE" incomplete), $(rel_field "$DC_LINE" verified) pages verified)" || dc="$DC: $(rel_field "$DC_LINE" error) $(rel_reason "$WORK/stderr")"
     [ "$rc" = 0 ] || dc="$dc; $(rel_reason "$WORK/stderr")"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "0x${mapnr:-?}" \
