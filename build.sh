@@ -7,6 +7,7 @@
 #   ./build.sh bench    benchmark against makedumpfile on an 8 GiB vmcore (tests/bench; 30-60 min)
 #   ./build.sh package  build and check the dracut module, RPM and Debian packages (tests/packaging)
 #   ./build.sh fuzz [--seconds N] [--targets LIST]  AFL++/SharpFuzz on each parser (tests/fuzz; default 300 s each)
+#   ./build.sh reliability  full disk, signals and memory caps, then tests/RELIABILITY.md (root; ~15 min)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -130,8 +131,15 @@ case "$cmd" in
         apt_install afl++
         bash tests/fuzz/run-fuzz.sh "${@:2}"
         ;;
+    reliability)
+        # ENOSPC fill levels, signals, memory caps (and the fuzz/EIO tables when present) -> tests/RELIABILITY.md.
+        apt_install makedumpfile zstd liblzo2-2
+        publish
+        sample
+        bash tests/reliability/make-report.sh "${@:2}"
+        ;;
     *)
-        sed -n '2,10p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
+        sed -n '2,12p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
         [ "$cmd" = help ] || exit 1
         ;;
 esac

@@ -6,5 +6,10 @@ namespace Coresift.App;
 public static class Program
 {
     /// <summary>Process entry point.</summary>
-    public static int Main(string[] args) => CommandRunner.Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        // SIGTERM/SIGINT/SIGHUP during a dump: finish the header and bitmaps, mark the dump incomplete, exit 1.
+        using var interrupt = DumpInterrupt.FromSignals();
+        return CommandRunner.Run(args, Console.Out, Console.Error, interrupt: interrupt);
+    }
 }

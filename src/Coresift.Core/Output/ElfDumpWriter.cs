@@ -27,6 +27,9 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
     /// <summary>Threads that look for zero pages (--num-threads); the file does not depend on it.</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>Set by a signal: the zero-page search stops (unchecked pages are kept) and the copy stops as on a full device.</summary>
+    public CancellationToken Interrupt { get; init; }
+
     /// <summary>Plans the segments from the dumpable bitmap (zero pages found here when excludeZero), then writes the file.</summary>
     public ElfResult Write(Bitmap dumpable, ulong maxMapnr, bool excludeZero)
     {
@@ -77,7 +80,7 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
             {
                 ulong lo = Math.Max(first, (first / chunk + (ulong)item) * chunk);
                 ulong hi = Math.Min(end, (first / chunk + (ulong)item + 1) * chunk);
-                for (ulong pfn = lo; pfn < hi; pfn++)
+                for (ulong pfn = lo; pfn < hi && !Interrupt.IsCancellationRequested; pfn++)
                 {
                     if (pfn < maxMapnr && !dumpable.Test(pfn))
                         continue;
@@ -206,6 +209,8 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
         {
             for (ulong done = 0; done < g.FileSize;)
             {
+                if (Interrupt.IsCancellationRequested)
+                    throw new OutputInterruptedException("interrupted");
                 int n = (int)Math.Min((ulong)buffer.Length, g.FileSize - done);
                 if (!memory.TryRead(g.Paddr + done, buffer.AsSpan(0, n)))
                     Array.Clear(buffer, 0, n);

@@ -14,4 +14,7 @@ public interface IOutputSink : IDisposable
 }
 
 /// <summary>The output device is full, or the -L size limit was reached.</summary>
-public sealed class OutputFullException(string message) : Common.CoresiftException(message);
+public class OutputFullException(string message) : Common.CoresiftException(message);
+
+/// <summary>The run was interrupted (SIGTERM, SIGINT, SIGHUP): the writer stops as on a full device, and the dump is marked incomplete.</summary>
+public sealed class OutputInterruptedException(string message) : OutputFullException(message);

@@ -221,6 +221,7 @@ public sealed class KdumpWriter
         /// <summary>Appends a packed batch in pfn order.</summary>
         private void AppendBatch(BatchSlot slot)
         {
+            StopIfInterrupted();
             int b = _w._layout.BlockSize;
             int stride = _packed.Length;
             for (int i = 0; i < slot.Count; i++)
@@ -318,6 +319,7 @@ public sealed class KdumpWriter
             int b = _w._layout.BlockSize;
             for (ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn)); pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
             {
+                StopIfInterrupted();
                 ulong paddr = pfn << _pageShift;
                 if (!_pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
                 {
@@ -344,6 +346,18 @@ public sealed class KdumpWriter
 
         /// <summary>Called with the number of pages written so far (every 1024 pages), for a progress line.</summary>
         public Action<ulong>? Progress { get; set; }
+
+        /// <summary>Set by a signal: the page loops poll it (each page, each parallel batch) and stop as on a full device.</summary>
+        public CancellationToken Interrupt { get; set; }
+
+        /// <summary>Stops the stream when interrupted: the pages already packed are complete, so they are flushed first.</summary>
+        private void StopIfInterrupted()
+        {
+            if (!Interrupt.IsCancellationRequested)
+                return;
+            FlushBoth();
+            throw new OutputInterruptedException("interrupted");
+        }
 
         /// <summary>Hints that input pages below pfn are done with, so they need not stay resident.</summary>
         private void ReleaseBehind(ulong pfn)
@@ -383,9 +397,43 @@ public sealed class KdumpWriter
         private void FlushBoth()
         {
             _data.Flush();
-            _w._sink.Write(_descFlushedTo, _descs.AsSpan(0, _descUsed));
+            try
+            {
+                _w._sink.Write(_descFlushedTo, _descs.AsSpan(0, _descUsed));
+            }
+            catch (OutputFullException)
+            {
+                MendTornDescriptor();
+                throw;
+            }
             _descFlushedTo += _descUsed;
             _descUsed = 0;
+        }
+
+        /// <summary>
+        /// A full device takes a write up to its last free block (a short write), which can cut a descriptor after its
+        /// offset: readers would take it for a written page of size 0. The descriptors are written again one by one as
+        /// far as the device takes them, and the first one that does not fit is zeroed, so each is whole or zero ("lost").
+        /// </summary>
+        private void MendTornDescriptor()
+        {
+            int size = KdumpFormat.PageDesc.Size, at = 0;
+            try
+            {
+                for (; at < _descUsed; at += size)
+                    _w._sink.Write(_descFlushedTo + at, _descs.AsSpan(at, size));
+            }
+            catch (OutputFullException)
+            {
+                try
+                {
+                    _w._sink.Write(_descFlushedTo + at, new byte[size]);
+                }
+                catch (OutputFullException)
+                {
+                    // Its bytes up to the end of the last block are zero now; the rest was never written.
+                }
+            }
         }
     }
 }

@@ -9,7 +9,9 @@ public static class CommandRunner
     /// <summary>Parses args, runs the chosen command, prints the outcome; returns the exit code.</summary>
     /// <param name="binaryOut">Where -F writes the flattened dump (the process's stdout when null).</param>
     /// <param name="binaryIn">Where -R reads the flattened dump (the process's stdin when null).</param>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Stream? binaryOut = null, Stream? binaryIn = null)
+    /// <param name="interrupt">Signals (or a test) that stop a dump cleanly: header, bitmaps and the incomplete flag are still written.</param>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Stream? binaryOut = null, Stream? binaryIn = null,
+        DumpInterrupt? interrupt = null)
     {
         ParseOutcome outcome;
         try
@@ -34,7 +36,7 @@ public static class CommandRunner
         {
             int rc = options.Mode switch
             {
-                RunMode.Dump or RunMode.Flatten or RunMode.Split => new DumpCommand(options, sink, () => binaryOut ?? Console.OpenStandardOutput()).Run(),
+                RunMode.Dump or RunMode.Flatten or RunMode.Split => new DumpCommand(options, sink, () => binaryOut ?? Console.OpenStandardOutput(), interrupt).Run(),
                 RunMode.Dmesg => new DmesgCommand(options, sink, () => binaryOut ?? Console.OpenStandardOutput()).Run(),
                 RunMode.Reassemble => new ReassembleCommand(options, sink).Run(),
                 RunMode.Rearrange => new RearrangeCommand(options, sink, () => binaryIn ?? Console.OpenStandardInput()).Run(),

@@ -10,9 +10,17 @@ using Coresift.Output;
 namespace Coresift.App.Commands;
 
 /// <summary>VMCORE DUMPFILE: classify every page at the dump level and write a kdump-compressed file (or only count, with --dry-run).</summary>
-public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stream> openStdout)
+/// <param name="interrupt">SIGTERM/SIGINT/SIGHUP: stops the writer, which still finishes the header and bitmaps (null: never).</param>
+public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stream> openStdout, DumpInterrupt? interrupt = null)
 {
     private readonly ProgressLine _progress = new(sink.ProgressWriter, sink.Enabled(MessageSink.Progress));
+
+    /// <summary>Cancelled by the first signal.</summary>
+    private CancellationToken Interrupt => interrupt?.Token ?? CancellationToken.None;
+
+    /// <summary>The one-line message of an interrupted run.</summary>
+    private string InterruptedMessage =>
+        $"Interrupted by {interrupt?.Reason ?? "a signal"}: the dump was stopped; its header and bitmaps are written and it is marked incomplete.";
 
     /// <summary>Runs the dump; returns the exit code.</summary>
     public int Run()
@@ -25,6 +33,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         RejectUnbuiltOptions();
 
         var limits = Limits.Default;
+        // From here the first signal stops the writer (a second one ends the process).
+        using var armed = interrupt?.Arm();
         // The outputs are opened first, as makedumpfile does: an existing file fails before any work.
         var outputs = OpenOutputs(dumpfiles, options.Force);
         try
@@ -41,11 +51,17 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             {
                 var level = MergeWithSource(input, vmcore, (DumpLevel)options.DumpLevels[attempt]);
                 var (filter, result) = Attempt(input, kernel, level, outputs);
+                if (result is null && Interrupt.IsCancellationRequested)
+                {
+                    sink.ErrorLine($"Interrupted by {interrupt?.Reason ?? "a signal"}.");
+                    return 1;
+                }
                 if (result is { Incomplete: true } r)
                 {
-                    sink.ErrorLine(r.IncompleteReason ?? "the dump is incomplete");
+                    bool interrupted = Interrupt.IsCancellationRequested;
+                    sink.ErrorLine(interrupted ? InterruptedMessage : r.IncompleteReason ?? "the dump is incomplete");
                     // With a -d list, the files are made again at the next level (only real files can be started over).
-                    if (attempt + 1 < options.DumpLevels.Count && outputs.All(o => o is FileOutputSink))
+                    if (!interrupted && attempt + 1 < options.DumpLevels.Count && outputs.All(o => o is FileOutputSink))
                     {
                         foreach (var o in outputs)
                             o?.Dispose();
@@ -174,7 +190,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             ulong zero = 0, bytes = 0;
             if (options.ElfOutput)
             {
-                var elf = new ElfDumpWriter(outputs[0]!, input.Elf!, input.ReadElfIdentity(), input.ReadNoteSegments(), kernel.Physical, kernel.PageSize) { Threads = Threads }
+                var elf = new ElfDumpWriter(outputs[0]!, input.Elf!, input.ReadElfIdentity(), input.ReadNoteSegments(), kernel.Physical, kernel.PageSize) { Threads = Threads, Interrupt = Interrupt }
                     .Write(filter.Dumpable!, kernel.MaxMapnr, (level & DumpLevel.Zero) != 0);
                 (outputs[0] as FlattenedOutputSink)?.Finish();
                 filter.Stats.Zero = elf.ZeroPages;
@@ -256,18 +272,30 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 writer.WriteBitmapSlice(second: false, filter.BackedCycle(s, e));
             }
             var pages = writer.BeginPages(kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, newCodec, Threads);
+            pages.Interrupt = Interrupt;
             ulong toWrite = range is { } r ? CountIn(filter, r.Start, r.End) : filter.DumpablePages;
             _progress.Begin("Copying data");
             pages.Progress = done => _progress.Update(done, toWrite);
             ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
+            bool stoppedEarly = false;
             for (ulong i = 0; i < plan.Count; i++)
             {
+                // Interrupted: no more cycles are scanned (their 2nd-bitmap slices stay zero); the first is always written.
+                if (i > 0 && Interrupt.IsCancellationRequested)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
                 var cycle = filter.DumpableCycle(i);
                 writer.WriteBitmapSlice(second: true, cycle);
                 pages.Write(cycle, first, last);
             }
             result = pages.Finish();
-            _progress.End(toWrite);
+            if (stoppedEarly && !result.Incomplete)
+                result = result with { Incomplete = true, IncompleteReason = "interrupted" };
+            else if (!result.Incomplete && Interrupt.IsCancellationRequested)
+                sink.Info($"{interrupt?.Reason ?? "A signal"} came after the last page was written: the dump is complete.");
+            _progress.End(result.Incomplete ? Math.Min(result.PagesWritten, toWrite) : toWrite, toWrite);
         }
         catch (OutputFullException e)
         {

@@ -40,12 +40,15 @@ public sealed class ProgressLine(TextWriter stderr, bool enabled)
     }
 
     /// <summary>Ends a stage with its 100% line.</summary>
-    public void End(ulong total)
+    public void End(ulong total) => End(total, total);
+
+    /// <summary>Ends a stage where it stopped (a dump cut short by a full disk or a signal ends below 100%).</summary>
+    public void End(ulong done, ulong total)
     {
         if (!enabled || _name is null)
             return;
         _lastDraw = -1_000_000;
-        Update(total, total);
+        Update(done, total);
         stderr.Write('\n');
         _name = null;
     }

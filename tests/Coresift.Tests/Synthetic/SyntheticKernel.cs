@@ -67,8 +67,10 @@ public sealed class SyntheticKernel
     public IReadOnlyList<(ulong Start, ulong End)> Ram => _ram;
 
     /// <summary>Creates RAM, page tables, vmemmap and mem_section; kernel structures come from the top of the last range.</summary>
+    /// <param name="kernelRange">The RAM range kernel structures come from (default: the last; a low one keeps the kernel image
+    /// addresses valid when the last range lies terabytes up).</param>
     public SyntheticKernel(Generation generation, IEnumerable<(ulong Start, ulong End)> ram, int levels = 4, int sectionBits = 20, int physBits = 36,
-        MemModelKind model = MemModelKind.VmemmapExtreme)
+        MemModelKind model = MemModelKind.VmemmapExtreme, int kernelRange = -1)
     {
         Generation = generation;
         Model = model;
@@ -78,8 +80,9 @@ public sealed class SyntheticKernel
         _ram = ram.OrderBy(r => r.Start).ToList();
         PageOffset = levels == 5 ? 0xff11000000000000 : 0xffff888000000000;
         Vmemmap = levels == 5 ? 0xffd4000000000000 : 0xffffea0000000000;
-        _nextKernelPfn = _ram[^1].End >> PageShift;
-        _kernelFloorPfn = _ram[^1].Start >> PageShift;
+        var home = kernelRange < 0 ? _ram[^1] : _ram[kernelRange];
+        _nextKernelPfn = home.End >> PageShift;
+        _kernelFloorPfn = home.Start >> PageShift;
         RootTable = AllocKernelPage();
         MapDirect();
         UtsnamePage = AllocKernelPage();
