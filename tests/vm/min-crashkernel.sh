@@ -67,7 +67,8 @@ printf 'collector\tcrashkernel_mib\tresult\treason\tcapture_memtotal_kb\tmemfree
 # trial COLLECTOR MIB : runs one capture; sets LAST to ok|fail; appends a TSV row
 declare -A IMG=() IMGU=()
 trial() {
-    local c=$1 mib=$2 res=$WORK/$c-$mib.result out=$WORK/$c-$mib rc=0 status reason
+    local c=$1 mib=$2
+    local res=$WORK/$c-$mib.result out=$WORK/$c-$mib rc=0 status reason
     rm -f "$res"
     bash "$SCRIPT_DIR/dracut-kexec.sh" --kernel-version "$KSPEC" --mem "$MEM" --crashkernel "${mib}M" \
         --collector "$c" --args "$ARGS" --workload "$WORKLOAD" --timeout "$TIMEOUT" --no-checks \
