@@ -286,7 +286,7 @@ run_vm() {
         capture_failed "capture kernel panicked: $(sed '1,/Kernel panic - not syncing: sysrq/d' "$WORK/console.txt" | grep -a -m1 'Kernel panic' | sed 's/^\[[^]]*\] //')"
     fi
     if grep -aq 'Out of memory\|oom-kill' "$WORK/console.txt"; then
-        R[oom]=$(grep -a -m1 'Out of memory' "$WORK/console.txt" | sed 's/^\[[^]]*\] //')
+        R[oom]=$(grep -ao -m1 'Out of memory: Killed process [0-9]* ([^)]*) .*' "$WORK/console.txt" | sed 's/, UID.*//' || true)
         log "capture kernel OOM: ${R[oom]}"
     fi
     [ -n "$line" ] || capture_failed "the capture initramfs never reached pre-pivot (no CSTEST-CAPTURE line)"

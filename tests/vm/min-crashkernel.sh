@@ -28,6 +28,8 @@ Usage: $PROG [options]
   --workload LIST      first-kernel workload (MiB); default 108,108,108,108,54,216 (what a 2G guest
                        with crashkernel=256M gets by default)
   --confirm N          re-runs of the smallest working size; default 1
+  --sizes "A B ..."    no search: run these sizes (MiB) for each collector, appending to the trials of
+                       an earlier search in the same --work (e.g. to refine between two 16M steps)
   --timeout S          per trial; default 420
   --work DIR           default tests/vm/work/min-crashkernel
   --report FILE        markdown summary; default <work>/summary.md
@@ -35,7 +37,7 @@ EOF
 }
 
 KSPEC=6.1 MEM=2G COLLECTORS="coresift makedumpfile" ARGS="-l -d 31 --message-level 7"
-LO=64 HI=256 STEP=16 WORKLOAD=108,108,108,108,54,216 CONFIRM=1 TIMEOUT=420
+LO=64 HI=256 STEP=16 WORKLOAD=108,108,108,108,54,216 CONFIRM=1 TIMEOUT=420 SIZES=""
 WORK=$SCRIPT_DIR/work/min-crashkernel REPORT=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
     --step) STEP=${2:?}; shift 2 ;;
     --workload) WORKLOAD=${2:?}; shift 2 ;;
     --confirm) CONFIRM=${2:?}; shift 2 ;;
+    --sizes) SIZES=${2:?}; shift 2 ;;
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
     --work) WORK=${2:?}; shift 2 ;;
     --report) REPORT=${2:?}; shift 2 ;;
@@ -62,10 +65,11 @@ TSV=$WORK/trials.tsv
 log() { echo "$PROG: $*" >&2; }
 command -v makedumpfile >/dev/null || { log "makedumpfile is needed on the host (apt-get install makedumpfile)"; exit 1; }
 
-printf 'collector\tcrashkernel_mib\tresult\treason\tcapture_memtotal_kb\tmemfree_at_hook_kb\tcollector_s\tpanic_to_poweroff_s\tdump_bytes\timage_bytes\timage_unpacked_bytes\n' >"$TSV"
+if [ -z "$SIZES" ] || [ ! -s "$TSV" ]; then
+    printf 'collector\tcrashkernel_mib\tresult\treason\tcapture_memtotal_kb\tmemfree_at_hook_kb\tcollector_s\tpanic_to_poweroff_s\tdump_bytes\timage_bytes\timage_unpacked_bytes\n' >"$TSV"
+fi
 
 # trial COLLECTOR MIB : runs one capture; sets LAST to ok|fail; appends a TSV row
-declare -A IMG=() IMGU=()
 trial() {
     local c=$1 mib=$2
     local res=$WORK/$c-$mib.result out=$WORK/$c-$mib rc=0 status reason
@@ -89,7 +93,6 @@ trial() {
         rm -f "$WORK/refiltered"
     fi
     rm -f "$out/vmcore"
-    IMG[$c]=$(get image_bytes) IMGU[$c]=$(get image_unpacked_bytes)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$mib" "$status" "$reason" \
         "$(get capture_memtotal_kb)" "$(get capture_memfree_kb)" "$(get collector_s)" "$(get capture_wall_s)" \
         "$(get dump_bytes)" "$(get image_bytes)" "$(get image_unpacked_bytes)" >>"$TSV"
@@ -100,6 +103,13 @@ trial() {
 declare -A MIN=()
 T0=$SECONDS
 for c in $COLLECTORS; do
+    if [ -n "$SIZES" ]; then
+        for m in $SIZES; do
+            trial "$c" "$m"
+        done
+        MIN[$c]=$(awk -F'\t' -v c="$c" '$1 == c && $3 == "ok" && (m == "" || $2 + 0 < m) { m = $2 + 0 } END { print m }' "$TSV")
+        continue
+    fi
     sizes=()
     for ((m = LO; m <= HI; m += STEP)); do sizes+=("$m"); done
     good=$((${#sizes[@]} - 1))
@@ -136,14 +146,13 @@ done
     echo "| collector | smallest working crashkernel | capture image (compressed / unpacked) |"
     echo "|---|---:|---:|"
     for c in $COLLECTORS; do
-        echo "| $c | ${MIN[$c]}M | ${IMG[$c]:-?} / ${IMGU[$c]:-?} bytes |"
+        echo "| $c | ${MIN[$c]}M | $(awk -F'\t' -v c="$c" '$1 == c && $10 != "" { i = $10; u = $11 } END { print i " / " u }' "$TSV") bytes |"
     done
     echo
     echo "| collector | crashkernel | result | capture MemTotal (kB) | MemFree at hook (kB) | collector hook to power-off (s) | panic to power-off (s) | detail |"
     echo "|---|---:|---|---:|---:|---:|---:|---|"
-    tail -n +2 "$TSV" | while IFS=$'\t' read -r c mib st reason mt mf cs pw db ib iu; do
-        echo "| $c | ${mib}M | $st | $mt | $mf | $cs | $pw | $reason |"
-    done
+    # awk -F'\t' keeps empty fields (read with IFS=tab would merge them)
+    awk -F'\t' 'NR > 1 { printf "| %s | %sM | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6, $7, $8, $4 }' "$TSV"
 } >"$REPORT"
 cat "$REPORT"
 log "trials: $TSV; report: $REPORT"
