@@ -3,7 +3,8 @@
 #   ./build.sh run      publish, then classify the repository's sample vmcore and print the statistics
 #   ./build.sh test     install test dependencies, publish, run every test that fits CI
 #   ./build.sh publish  write the static NativeAOT binary to out/coresift
-#   ./build.sh vmtest   make fresh vmcores with QEMU (tests/vm), compare with makedumpfile and the kernel's counters
+#   ./build.sh vmtest   make fresh vmcores with QEMU (tests/vm), compare with makedumpfile and the kernel's counters;
+#                       a real kdump through a dracut-built capture initramfs with the coresift module
 #   ./build.sh bench    benchmark against makedumpfile on an 8 GiB vmcore (tests/bench; 30-60 min)
 #   ./build.sh package  build and check the dracut module, RPM and Debian packages (tests/packaging)
 #   ./build.sh fuzz [--seconds N] [--targets LIST]  AFL++/SharpFuzz on each parser (tests/fuzz; default 300 s each)
@@ -101,16 +102,21 @@ case "$cmd" in
         sample
         vm=$OUT/vm
         mkdir -p "$vm"
-        log "making vmcores with QEMU (tests/vm): 6.1 5-level, 6.12 with THP, and real kexec captures of 6.1 and 6.12 (THP)"
+        log "making vmcores with QEMU (tests/vm): 6.1 5-level, 6.12 with THP, real kexec captures of 6.1 and 6.12 (THP), and a real kdump of a 2 GiB 6.1 guest through a dracut-built capture initramfs"
         bash tests/vm/make-vmcore.sh --kernel-version 6.1 --mem 256M --la57 --out "$vm/v61-la57-256M.elf"
         bash tests/vm/make-vmcore.sh --kernel-version 6.12 --mem 384M --thp --out "$vm/v612-thp-384M.elf" --qemu-kdump "$vm/v612-thp-384M"
         bash tests/vm/kexec-capture.sh --kernel-version 6.1 --mem 768M --crashkernel 256M --out "$vm/kexec-61-768M.vmcore"
         bash tests/vm/kexec-capture.sh --kernel-version 6.12 --mem 768M --crashkernel 256M --thp --out "$vm/kexec-612-thp-768M.vmcore"
+        # dracut + dracut-module/99coresift: coresift writes the dump in the capture kernel; host checks
+        # (makedumpfile refilter and --dump-dmesg, crash/drgn, byte-identical host rerun on the raw copy)
+        bash tests/vm/dracut-kexec.sh --kernel-version 6.1 --mem 2G --crashkernel 256M \
+            --raw-copy "$vm/dracut-61-2G.vmcore" --out-dir "$vm/dracut-61-2G"
         log "comparing coresift with makedumpfile, the kernels' own counters and QEMU's kdump files; crash/drgn where installed"
-        CORESIFT_EXTRA_VMCORES="$vm/v61-la57-256M.elf:$vm/v612-thp-384M.elf:$vm/kexec-61-768M.vmcore:$vm/kexec-612-thp-768M.vmcore" \
+        CORESIFT_EXTRA_VMCORES="$vm/v61-la57-256M.elf:$vm/v612-thp-384M.elf:$vm/kexec-61-768M.vmcore:$vm/kexec-612-thp-768M.vmcore:$vm/dracut-61-2G.vmcore" \
         CORESIFT_QEMU_KDUMP="$vm/v612-thp-384M.elf|$vm/v612-thp-384M.kdump-zlib" \
             run_tests "$OUT/vmtest.log" --filter "FullyQualifiedName~Integration.MakedumpfileParityTests|FullyQualifiedName~Integration.QemuKdumpTests|FullyQualifiedName~Integration.ReaderTierTests|FullyQualifiedName~Integration.DrgnCountTests"
         rm -f "$vm"/*.elf "$vm"/*.vmcore "$vm"/*.kdump-*
+        rm -rf "$vm/dracut-61-2G"
         ;;
     bench)
         # Side-by-side benchmark against makedumpfile on an 8 GiB vmcore (results: tests/bench/results/RESULTS.md).

@@ -46,6 +46,10 @@ for p in ./usr/sbin/coresift ./usr/lib/dracut/modules.d/99coresift/module-setup.
     grep -q " $p\$" "$W/contents" || fail "$deb lacks $p"
 done
 pass "$(basename "$deb") holds the binary, the dracut module and the man page"
+grep -q ' ./usr/share/doc/coresift/copyright$' "$W/contents" || fail "$deb lacks usr/share/doc/coresift/copyright"
+mkdir -p "$W/c"; dpkg-deb -x "$deb" "$W/c"
+grep -q '^License: Expat$' "$W/c/usr/share/doc/coresift/copyright" || fail "debian/copyright does not say License: Expat (MIT)"
+pass "usr/share/doc/coresift/copyright: DEP-5, License: Expat (MIT)"
 dpkg -I "$deb" | grep -E '^ (Depends|Recommends):' | sed 's/^/   /'
 
 # 3. install and build an initramfs

@@ -25,6 +25,10 @@ for p in /usr/sbin/coresift /usr/lib/dracut/modules.d/99coresift/module-setup.sh
 done
 grep -q '^/etc/' <<<"$list" && fail "$(basename "$main") installs into /etc (the conf snippet must not be active)"
 pass "$(basename "$main") holds the binary, the dracut module and the man page, nothing in /etc"
+# %license goes to %{_defaultlicensedir}/%{name} on Fedora, /usr/share/licenses/NAME-VERSION with Debian's rpm
+lic=$(grep -E '^/usr/share/licenses/coresift(-[0-9.]+)?/LICENSE$' <<<"$list") || fail "$(basename "$main") lacks the %license file LICENSE"
+[ "$(rpm -qp --qf '%{LICENSE}' "$main" 2>/dev/null)" = MIT ] || fail "$(basename "$main"): License is not MIT"
+pass "License: MIT, $lic packaged"
 rpm -qp --requires "$main" 2>/dev/null | grep -v '^rpmlib' | sed 's/^/   requires: /'
 d=$(mktemp -d); (cd "$d" && rpm2cpio "$main" | cpio -id --quiet ./usr/sbin/coresift)
 "$d/usr/sbin/coresift" -v | head -n1 | sed 's/^/   /'; file -b "$d/usr/sbin/coresift" | grep -q 'statically linked' || fail "not static"

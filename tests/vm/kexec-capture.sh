@@ -89,15 +89,6 @@ console_tail() {
     echo "----" >&2
 }
 
-# copy a dynamically linked binary and the libraries ldd lists into ROOT
-stage_dynamic() {
-    local root=$1 bin=$2 lib
-    install -D -m 0755 "$bin" "$root$bin"
-    for lib in $(ldd "$bin" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-        [ -e "$root$lib" ] || install -D -m 0755 "$lib" "$root$lib"
-    done
-}
-
 build_initramfs() {
     local cap=$WORK/capture first=$WORK/first
     # capture (crash kernel) initramfs: busybox, virtio disk, copy loop

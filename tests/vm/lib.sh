@@ -101,6 +101,28 @@ resolve_kernel() {
     [ -r "$MODDIR/modules.dep" ] || die "missing $MODDIR/modules.dep"
 }
 
+# ------------------------------------------------------------ dracut ----
+# dracut_shadow_base DIR MODULE_DIR... : a dracut base directory that links
+# everything of /usr/lib/dracut plus the given module directories (e.g.
+# dracut-module/99coresift). Use it as `dracutbasedir=DIR dracut ...`; nothing
+# is written to /usr/lib/dracut.
+dracut_shadow_base() {
+    local base=$1 f m lib=${DRACUT_LIB:-/usr/lib/dracut}
+    shift
+    rm -rf "$base"
+    mkdir -p "$base/modules.d"
+    for f in "$lib"/*; do
+        [ "$(basename "$f")" = modules.d ] || ln -s "$f" "$base/"
+    done
+    for m in "$lib"/modules.d/*; do
+        ln -s "$m" "$base/modules.d/"
+    done
+    for m in "$@"; do
+        rm -f "$base/modules.d/$(basename "$m")"
+        ln -s "$(realpath "$m")" "$base/modules.d/$(basename "$m")"
+    done
+}
+
 # ------------------------------------------------------------ initramfs ----
 # Path (relative to $MODDIR) of module $1 from modules.dep; empty if absent.
 mod_path() {
@@ -182,6 +204,15 @@ stage_base() {
         die "compiling memshape.c failed"
     # /dev/console for the kernel's initial console (init also reopens it)
     mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+}
+
+# stage_dynamic ROOT BIN : copy a dynamically linked binary and the libraries ldd lists into ROOT
+stage_dynamic() {
+    local root=$1 bin=$2 lib
+    install -D -m 0755 "$bin" "$root$bin"
+    for lib in $(ldd "$bin" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+        [ -e "$root$lib" ] || install -D -m 0755 "$lib" "$root$lib"
+    done
 }
 
 # make_cpio ROOT OUT : uncompressed newc archive, reproducible order/owner.
