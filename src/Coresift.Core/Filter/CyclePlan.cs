@@ -9,6 +9,9 @@ public readonly record struct CyclePlan(ulong MaxMapnr, ulong CyclePfns)
     /// <summary>The number of cycles.</summary>
     public ulong Count => MaxMapnr == 0 ? 0 : (MaxMapnr + CyclePfns - 1) / CyclePfns;
 
+    /// <summary>The cycle that holds pfn.</summary>
+    public ulong IndexOf(ulong pfn) => pfn / CyclePfns;
+
     /// <summary>The pfns [Start, End) of cycle index.</summary>
     public (ulong Start, ulong End) Cycle(ulong index) => (index * CyclePfns, Math.Min((index + 1) * CyclePfns, MaxMapnr));
 

@@ -15,6 +15,9 @@ public sealed class X86_64AddressSpace : IKernelMemory
     // scanning in parallel never see a torn entry.
     private Translation _cached = new(1, 0, 0);
 
+    /// <summary>While set, the pfn of every physical page read through this address space (page tables and data) is added to it. One thread only.</summary>
+    public HashSet<ulong>? RecordedPfns { get; set; }
+
     /// <summary>One leaf mapping: [Vbase, Vbase + Size) maps to Pbase.</summary>
     private sealed record Translation(ulong Vbase, ulong Pbase, ulong Size);
 
@@ -67,6 +70,7 @@ public sealed class X86_64AddressSpace : IKernelMemory
     private bool TryReadEntry(ulong paddr, out ulong entry)
     {
         Span<byte> b = stackalloc byte[8];
+        RecordedPfns?.Add(paddr >> 12);
         if (!_phys.TryRead(paddr, b) || _phys.HasLostBytes(paddr, 8))
         {
             entry = 0;
@@ -120,6 +124,9 @@ public sealed class X86_64AddressSpace : IKernelMemory
                 return false;
             ulong left = size - (vaddr & (size - 1));
             int n = (int)Math.Min((ulong)destination.Length, left);
+            if (RecordedPfns is { } recorded)
+                for (ulong p = paddr >> 12; p <= (paddr + (ulong)n - 1) >> 12; p++)
+                    recorded.Add(p);
             // Kernel data the input could not deliver (I/O errors) is unreadable, not zeros: callers take their safe path.
             if (!_phys.TryRead(paddr, destination[..n]) || _phys.HasLostBytes(paddr, (ulong)n))
                 return false;

@@ -166,32 +166,51 @@ public sealed class KdumpWriter
             if (_threads == 1)
                 WriteSequential(cycle, startPfn, endPfn);
             else
-                WriteParallel(cycle, startPfn, endPfn);
+                WriteParallel(FromBitmap(cycle, startPfn, endPfn), early: false);
+        }
+
+        /// <summary>Yields the next pfn to write (and its descriptor index when pages are written early), or false at the end.</summary>
+        private delegate bool PfnSource(out ulong pfn, out ulong rank);
+
+        /// <summary>The set pfns of a cycle's bitmap in [startPfn, endPfn), in order.</summary>
+        private static PfnSource FromBitmap(Bitmap cycle, ulong startPfn, ulong endPfn)
+        {
+            ulong next = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn));
+            return (out ulong pfn, out ulong rank) =>
+            {
+                rank = 0;
+                pfn = next;
+                if (next >= endPfn)
+                    return false;
+                next = cycle.NextSet(next + 1);
+                return true;
+            };
         }
 
         /// <summary>
-        /// Parallel path: batches of pages are read and packed by the workers, then appended in pfn order; the next
+        /// Parallel path: batches of pages are read and packed by the workers, then appended in order; the next
         /// batch is packed while this one is appended, so the workers do not wait for the output.
         /// </summary>
-        private void WriteParallel(Bitmap cycle, ulong startPfn, ulong endPfn)
+        private void WriteParallel(PfnSource source, bool early)
         {
             _slots ??= [new BatchSlot(_packed.Length), new BatchSlot(_packed.Length)];
-            ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn));
             int slot = 0;
             Task? packing = null;
             BatchSlot? packed = null;
             try
             {
-                if (_failure is null && pfn < endPfn)
-                    (packing, packed) = StartBatch(_slots[slot], cycle, ref pfn, endPfn);
+                if (_failure is null)
+                    (packing, packed) = StartBatch(_slots[slot], source);
                 while (packing is not null)
                 {
                     packing.GetAwaiter().GetResult();
                     packing = null;
                     var ready = packed!;
-                    if (_failure is null && pfn < endPfn)
-                        (packing, packed) = StartBatch(_slots[slot ^= 1], cycle, ref pfn, endPfn);
-                    Guard(() => AppendBatch(ready));
+                    if (ready.Count == 0)
+                        break;
+                    if (_failure is null)
+                        (packing, packed) = StartBatch(_slots[slot ^= 1], source);
+                    Guard(() => AppendBatch(ready, early));
                 }
             }
             finally
@@ -202,15 +221,19 @@ public sealed class KdumpWriter
         }
 
         /// <summary>Takes the next pfns (up to a batch) into slot and starts packing them on the workers.</summary>
-        private (Task, BatchSlot) StartBatch(BatchSlot slot, Bitmap cycle, ref ulong pfn, ulong endPfn)
+        private (Task, BatchSlot) StartBatch(BatchSlot slot, PfnSource source)
         {
             int n = 0;
-            for (; n < Batch && pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
-                slot.Pfns[n++] = pfn;
+            while (n < Batch && source(out ulong pfn, out ulong rank))
+            {
+                slot.Pfns[n] = pfn;
+                slot.Ranks[n] = rank;
+                n++;
+            }
             slot.Count = n;
             var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
             int stride = _packed.Length;
-            var task = Task.Run(() => Parallel.For(0, n, options, Rent, (i, _, worker) =>
+            var task = n == 0 ? Task.CompletedTask : Task.Run(() => Parallel.For(0, n, options, Rent, (i, _, worker) =>
             {
                 slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
                 return worker;
@@ -218,8 +241,8 @@ public sealed class KdumpWriter
             return (task, slot);
         }
 
-        /// <summary>Appends a packed batch in pfn order.</summary>
-        private void AppendBatch(BatchSlot slot)
+        /// <summary>Appends a packed batch in order (early pages: data now, descriptors at their places).</summary>
+        private void AppendBatch(BatchSlot slot, bool early)
         {
             StopIfInterrupted();
             int b = _w._layout.BlockSize;
@@ -227,9 +250,16 @@ public sealed class KdumpWriter
             for (int i = 0; i < slot.Count; i++)
             {
                 int len = slot.Len[i];
-                Append(len, slot.Bytes.AsSpan(i * stride, len > 0 ? len : b));
+                ReadOnlySpan<byte> bytes = len == AlreadyWritten ? default : slot.Bytes.AsSpan(i * stride, len > 0 ? len : b);
+                if (early)
+                    AppendEarly(slot.Pfns[i], slot.Ranks[i], len, bytes);
+                else
+                    Append(slot.Pfns[i], len, bytes);
             }
-            ReleaseBehind(slot.Pfns[slot.Count - 1] + 1);
+            if (early)
+                FlushEarly();
+            else
+                ReleaseBehind(slot.Pfns[slot.Count - 1] + 1);
             Progress?.Invoke(_written);
         }
 
@@ -237,6 +267,7 @@ public sealed class KdumpWriter
         private sealed class BatchSlot(int stride)
         {
             public ulong[] Pfns { get; } = new ulong[Batch];
+            public ulong[] Ranks { get; } = new ulong[Batch];
             public int[] Len { get; } = new int[Batch];
             public byte[] Bytes { get; } = new byte[Batch * stride];
             public int Count { get; set; }
@@ -245,6 +276,8 @@ public sealed class KdumpWriter
         /// <summary>Reads one page and packs it into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
         private int Pack(ulong pfn, Worker worker, Span<byte> slot)
         {
+            if (!_earlyPhase && IsEarly(pfn))
+                return AlreadyWritten;
             int b = _w._layout.BlockSize;
             ulong paddr = pfn << _pageShift;
             if (!_pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
@@ -280,37 +313,152 @@ public sealed class KdumpWriter
         /// <summary>Gives a worker back to the pool.</summary>
         private void Return(Worker worker) => _workers.Add(worker);
 
+        /// <summary>Pack's answer for a page whose data was written early: only its descriptor is still to place.</summary>
+        private const int AlreadyWritten = -2;
+
         /// <summary>Appends one packed page (len as from <see cref="Pack"/>) and its descriptor, in order.</summary>
-        private void Append(int len, ReadOnlySpan<byte> bytes)
+        private void Append(ulong pfn, int len, ReadOnlySpan<byte> bytes)
         {
-            int b = _w._layout.BlockSize;
             // Keep descriptors and data flushed together, so a dump cut short keeps every page written so far.
+            if (len == AlreadyWritten)
+            {
+                // Its data and descriptor are in the file already: write what is buffered and step over its slot.
+                FlushBoth();
+                _descFlushedTo += KdumpFormat.PageDesc.Size;
+                return;
+            }
             if (_data.Free < _packed.Length)
                 FlushBoth();
-            long offset;
-            uint size, flags = 0;
-            if (len < 0)
-            {
-                offset = _zeroPageOffset;
-                size = (uint)b;
-                _zero++;
-            }
-            else
-            {
-                offset = _data.Position;
-                _data.Append(bytes);
-                size = len > 0 ? (uint)len : (uint)b;
-                flags = len > 0 ? _codec!.DescriptorFlag : 0;
-            }
-            Span<byte> d = _descs.AsSpan(_descUsed, KdumpFormat.PageDesc.Size);
-            BinaryPrimitives.WriteInt64LittleEndian(d[KdumpFormat.PageDesc.Offset..], offset);
-            BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.DataSize..], size);
-            BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.Flags..], flags);
-            BinaryPrimitives.WriteUInt64LittleEndian(d[KdumpFormat.PageDesc.PageFlags..], 0);
-            _descUsed += KdumpFormat.PageDesc.Size;
+            var desc = Place(len, bytes);
             _written++;
+            desc.WriteTo(_descs.AsSpan(_descUsed, KdumpFormat.PageDesc.Size));
+            _descUsed += KdumpFormat.PageDesc.Size;
             if (_descUsed == _descs.Length)
                 FlushBoth();
+        }
+
+        /// <summary>Puts a packed page's data in the data region (a zero page points at the shared one); returns its descriptor.</summary>
+        private PageDesc Place(int len, ReadOnlySpan<byte> bytes)
+        {
+            int b = _w._layout.BlockSize;
+            if (len < 0)
+            {
+                _zero++;
+                return new PageDesc(_zeroPageOffset, (uint)b, 0);
+            }
+            long offset = _data.Position;
+            _data.Append(bytes);
+            return new PageDesc(offset, len > 0 ? (uint)len : (uint)b, len > 0 ? _codec!.DescriptorFlag : 0);
+        }
+
+        /// <summary>One page descriptor: where the data is, its size and its compression flag.</summary>
+        private readonly record struct PageDesc(long Offset, uint Size, uint Flags)
+        {
+            /// <summary>Writes the 24-byte on-disk descriptor.</summary>
+            public void WriteTo(Span<byte> d)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(d[KdumpFormat.PageDesc.Offset..], Offset);
+                BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.DataSize..], Size);
+                BinaryPrimitives.WriteUInt32LittleEndian(d[KdumpFormat.PageDesc.Flags..], Flags);
+                BinaryPrimitives.WriteUInt64LittleEndian(d[KdumpFormat.PageDesc.PageFlags..], 0);
+            }
+        }
+
+        private (ulong Start, ulong End)[] _earlyRanges = [];               // pfns whose pages were written first (sorted)
+        private volatile bool _earlyPhase;
+        private readonly List<(ulong Rank, PageDesc Desc)> _earlyPending = [];   // their descriptors not yet in the file
+
+        /// <summary>True when pfn lies in a range written first.</summary>
+        private bool IsEarly(ulong pfn)
+        {
+            var r = _earlyRanges;
+            int lo = 0, hi = r.Length - 1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (pfn < r[mid].Start)
+                    hi = mid - 1;
+                else if (pfn >= r[mid].End)
+                    lo = mid + 1;
+                else
+                    return true;
+            }
+            return false;
+        }
+
+        /// <summary>
+        /// Writes the pages of these pfn ranges before every other page, with their descriptors at their places in the
+        /// table, so that a dump cut short still holds them (the kernel's page tables, mem_section, struct pages, log):
+        /// readers need them to make sense of any other page. ranges must be sorted and disjoint; rankOf gives a pfn's
+        /// descriptor index, or null when the pfn is not in this file. The pfn-order pass that follows skips them.
+        /// Call once, before any other page is written.
+        /// </summary>
+        public void WriteFirst(IReadOnlyList<(ulong Start, ulong End)> ranges, Func<ulong, ulong?> rankOf)
+        {
+            if (_written != 0 || _earlyRanges.Length != 0)
+                throw new InvalidOperationException("WriteFirst comes before every other page");
+            int r = 0;
+            ulong next = ranges.Count > 0 ? ranges[0].Start : 0;
+            PfnSource source = (out ulong pfn, out ulong rank) =>
+            {
+                while (r < ranges.Count)
+                {
+                    if (next >= ranges[r].End)
+                    {
+                        if (++r < ranges.Count)
+                            next = ranges[r].Start;
+                        continue;
+                    }
+                    pfn = next++;
+                    if (rankOf(pfn) is ulong found)
+                    {
+                        rank = found;
+                        return true;
+                    }
+                }
+                pfn = rank = 0;
+                return false;
+            };
+            _earlyPhase = true;
+            try
+            {
+                WriteParallel(source, early: true);
+            }
+            finally
+            {
+                _earlyPhase = false;
+                _earlyRanges = ranges.ToArray();
+            }
+        }
+
+        /// <summary>Places an early page's data and remembers its descriptor for its place in the table.</summary>
+        private void AppendEarly(ulong pfn, ulong rank, int len, ReadOnlySpan<byte> bytes)
+        {
+            if (_data.Free < _packed.Length)
+                FlushEarly();
+            var desc = Place(len, bytes);
+            _written++;
+            _earlyPending.Add((rank, desc));
+        }
+
+        /// <summary>Flushes the data, then writes the pending early descriptors in runs of consecutive indexes.</summary>
+        private void FlushEarly()
+        {
+            _data.Flush();
+            int size = KdumpFormat.PageDesc.Size;
+            var run = new byte[Math.Min(_earlyPending.Count, 4096) * size];
+            int at = 0;
+            while (at < _earlyPending.Count)
+            {
+                int n = 1;
+                while (at + n < _earlyPending.Count && n < 4096 && _earlyPending[at + n].Rank == _earlyPending[at].Rank + (ulong)n)
+                    n++;
+                for (int k = 0; k < n; k++)
+                    _earlyPending[at + k].Desc.WriteTo(run.AsSpan(k * size, size));
+                WriteDescriptors(_w._layout.DescriptorOffset + (long)_earlyPending[at].Rank * size, run.AsSpan(0, n * size));
+                at += n;
+            }
+            _earlyPending.Clear();
         }
 
         /// <summary>Sequential path: one page after the other on the calling thread.</summary>
@@ -320,6 +468,11 @@ public sealed class KdumpWriter
             for (ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn)); pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
             {
                 StopIfInterrupted();
+                if (_earlyRanges.Length != 0 && IsEarly(pfn))
+                {
+                    Append(pfn, AlreadyWritten, default);
+                    continue;
+                }
                 ulong paddr = pfn << _pageShift;
                 if (!_pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
                 {
@@ -333,7 +486,7 @@ public sealed class KdumpWriter
                     len = -1;
                 else if ((len = _codec?.Compress(page, _packed) ?? 0) <= 0 || len >= b)
                     len = 0;
-                Append(len, len > 0 ? _packed.AsSpan(0, len) : page);
+                Append(pfn, len, len > 0 ? _packed.AsSpan(0, len) : page);
                 if (pfn - _releasedTo >= ReleaseStep)
                     ReleaseBehind(pfn);
                 if ((_written & 1023) == 0)
@@ -355,6 +508,8 @@ public sealed class KdumpWriter
         {
             if (!Interrupt.IsCancellationRequested)
                 return;
+            if (_earlyPending.Count > 0)
+                FlushEarly();
             FlushBoth();
             throw new OutputInterruptedException("interrupted");
         }
@@ -397,17 +552,23 @@ public sealed class KdumpWriter
         private void FlushBoth()
         {
             _data.Flush();
+            WriteDescriptors(_descFlushedTo, _descs.AsSpan(0, _descUsed));
+            _descFlushedTo += _descUsed;
+            _descUsed = 0;
+        }
+
+        /// <summary>Writes descriptors at offset; on a full device, mends a descriptor the short write may have torn.</summary>
+        private void WriteDescriptors(long offset, ReadOnlySpan<byte> descs)
+        {
             try
             {
-                _w._sink.Write(_descFlushedTo, _descs.AsSpan(0, _descUsed));
+                _w._sink.Write(offset, descs);
             }
             catch (OutputFullException)
             {
-                MendTornDescriptor();
+                MendTornDescriptor(offset, descs);
                 throw;
             }
-            _descFlushedTo += _descUsed;
-            _descUsed = 0;
         }
 
         /// <summary>
@@ -415,19 +576,19 @@ public sealed class KdumpWriter
         /// offset: readers would take it for a written page of size 0. The descriptors are written again one by one as
         /// far as the device takes them, and the first one that does not fit is zeroed, so each is whole or zero ("lost").
         /// </summary>
-        private void MendTornDescriptor()
+        private void MendTornDescriptor(long offset, ReadOnlySpan<byte> descs)
         {
             int size = KdumpFormat.PageDesc.Size, at = 0;
             try
             {
-                for (; at < _descUsed; at += size)
-                    _w._sink.Write(_descFlushedTo + at, _descs.AsSpan(at, size));
+                for (; at < descs.Length; at += size)
+                    _w._sink.Write(offset + at, descs.Slice(at, size));
             }
             catch (OutputFullException)
             {
                 try
                 {
-                    _w._sink.Write(_descFlushedTo + at, new byte[size]);
+                    _w._sink.Write(offset + at, new byte[size]);
                 }
                 catch (OutputFullException)
                 {

@@ -137,6 +137,13 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         return plan;
     }
 
+    /// <summary>
+    /// True when kernel metadata goes first: compressed, whole (not --split) files whose every cycle bitmap was kept.
+    /// Uncompressed files keep makedumpfile's pfn order, byte for byte.
+    /// </summary>
+    private static bool WritesCriticalFirst(Func<IPageCodec>? newCodec, (ulong Start, ulong End)? range, DumpFilter filter, CyclePlan plan) =>
+        newCodec is not null && range is null && filter.CachedCycles == plan.Count;
+
     /// <summary>Bounds the GC heap to the budget plus the runtime's reserve, so that the GC collects before the kernel kills us.</summary>
     private void BoundGcHeap(MemoryBudget budget)
     {
@@ -278,6 +285,16 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             pages.Progress = done => _progress.Update(done, toWrite);
             ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
             bool stoppedEarly = false;
+            if (WritesCriticalFirst(newCodec, range, filter, plan))
+            {
+                // Kernel metadata first (page tables, mem_section, struct pages, log), so that a dump cut short stays
+                // readable: every bitmap slice goes out first, since the early descriptors' places depend on them all.
+                for (ulong i = 0; i < plan.Count; i++)
+                    writer.WriteBitmapSlice(second: true, filter.DumpableCycle(i));
+                var critical = CriticalPages.Find(kernel, Limits.Default);
+                sink.DebugLine($"written first: {critical.Sum(c => (long)(c.End - c.Start))} pfns in {critical.Count} ranges (kernel page tables, mem_section, struct pages, log)");
+                pages.WriteFirst(critical, filter.RankOf);
+            }
             for (ulong i = 0; i < plan.Count; i++)
             {
                 // Interrupted: no more cycles are scanned (their 2nd-bitmap slices stay zero); the first is always written.
