@@ -75,7 +75,8 @@ public class InterruptTests
             {
                 Assert.True(input.Memory.TryRead(pfn << 12, b));
                 Assert.True(a.AsSpan().SequenceEqual(b), $"pfn {pfn:x} differs");
-                Assert.Equal(0UL, lost); // pages are written in pfn order: nothing after a lost page
+                // Compressed dumps write kernel metadata (page tables, struct pages, ...) first, so a page after a
+                // lost one may be there: what counts is that every page present is the input's page.
                 good++;
             }
             else
@@ -129,13 +130,13 @@ public class InterruptTests
             string[] opts = ["-l", "-d", "31", "--num-threads", threads.ToString()];
             Assert.Equal(0, TestEnvironment.RunCoresift([.. opts, vmcore.Path, reference]).Rc);
             using var interrupt = new DumpInterrupt();
-            // The progress line is first drawn after 1024 pages: interrupt there, mid-copy.
+            // The progress line is first drawn after the kernel metadata written first: interrupt there, mid-copy.
             var (rc, _, err) = Run(interrupt, [.. opts, "--message-level", "31", vmcore.Path, output],
                 onStderr: s => { if (s.Contains("Copying data")) interrupt.Request("SIGINT"); });
             Assert.Equal(1, rc);
             Assert.Contains("Interrupted by SIGINT", err);
             var (good, lost) = CheckIncomplete(output, vmcore.Path, reference);
-            Assert.True(good >= 1024, $"{good} pages written");
+            Assert.True(good > 0, $"{good} pages written"); // at least the kernel metadata written first
             Assert.True(lost > 0, "nothing was lost: the interrupt came too late");
             Assert.True(new FileInfo(output).Length < new FileInfo(reference).Length);
         }
