@@ -37,6 +37,10 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     /// <summary>The input ranges that failed with an I/O error so far.</summary>
     public InputErrorLog Errors { get; } = new();
 
+    // Windows whose population failed while pread read them fine (a hole of a file on a full tmpfs, say): they are
+    // always read with pread, never through the mapping, which would raise SIGBUS there.
+    private readonly InputErrorLog _preadOnly = new();
+
     /// <summary>True while windows of the mapping are populated (and checked) before use.</summary>
     public bool PopulatesWindows => _populate;
 
@@ -119,8 +123,11 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             Prepare(offset, destination.Length);
             if (Errors.Intersects(offset, destination.Length))
                 throw Unreadable(FirstLost(offset, destination.Length), Errors.FirstReason);
-            new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
-            return;
+            if (!_preadOnly.Intersects(offset, destination.Length))
+            {
+                new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
+                return;
+            }
         }
         if (Errors.Intersects(offset, destination.Length))
             throw Unreadable(FirstLost(offset, destination.Length), Errors.FirstReason);
@@ -145,7 +152,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             Prepare(offset, destination.Length);
         if (!Errors.Intersects(offset, destination.Length))
         {
-            if (_base != null)
+            if (_base != null && !_preadOnly.Intersects(offset, destination.Length))
             {
                 new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
                 return true;
@@ -181,7 +188,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             part.Clear();
             return false;
         }
-        if (_base != null)
+        if (_base != null && !_preadOnly.Intersects(at, part.Length))
         {
             // Only windows whose population succeeded, or whose bad pages are known, get here: the page is safe to touch.
             new ReadOnlySpan<byte>(_base + at, part.Length).CopyTo(part);
@@ -328,11 +335,20 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             {
                 case NativeMethods.Efault or NativeMethods.Eio or NativeMethods.Ehwpoison:
                     WindowsScanned++;
-                    if (!ScanWindow(start, length) && ++_falseAlarms >= 2 && !Errors.Any)
+                    if (!ScanWindow(start, length))
                     {
-                        // Population fails where pread finds nothing wrong (a PFN mapping such as /proc/vmcore's, where
-                        // a bad page cannot raise SIGBUS anyway): populating does not help on this file.
-                        _populate = false;
+                        if (Path.StartsWith("/proc/", StringComparison.Ordinal))
+                        {
+                            // Population fails where pread finds nothing wrong on a PFN mapping such as /proc/vmcore's,
+                            // where a bad page cannot raise SIGBUS anyway: populating does not help on this file.
+                            if (++_falseAlarms >= 2 && !Errors.Any)
+                                _populate = false;
+                        }
+                        else
+                        {
+                            // A file the kernel cannot map there (a hole on a full tmpfs): read that window with pread.
+                            _preadOnly.Add(start, length, "population failed");
+                        }
                     }
                     break;
                 default:
@@ -379,7 +395,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             return false;
         }
         Prepare(offset, length);
-        if (Errors.Intersects(offset, length))
+        if (Errors.Intersects(offset, length) || _preadOnly.Intersects(offset, length))
         {
             span = default;
             return false;
