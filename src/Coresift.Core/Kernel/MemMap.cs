@@ -67,12 +67,13 @@ public sealed class MemMap
             $"implausible SECTION_SIZE_BITS={sectionBits} / MAX_PHYSMEM_BITS={physBits}");
         ThrowHelper.Check(sectionSize is >= 8 and <= 4096 && mapOffset >= 0 && mapOffset + 8 <= sectionSize,
             $"implausible SIZE(mem_section)={sectionSize} / OFFSET(mem_section.section_mem_map)={mapOffset}");
+        ThrowHelper.Check(pageStruct is > 0 and <= 4096, $"implausible SIZE(page)={pageStruct}");
         ulong pagesPerSection = 1UL << (int)(sectionBits - pageShift);
         ulong nrMemSections = 1UL << (int)(physBits - sectionBits);
         ulong sectionsPerRoot = (1UL << pageShift) / (ulong)sectionSize;
         ulong nrRoots = (nrMemSections + sectionsPerRoot - 1) / sectionsPerRoot;
         long? length = info.Length("mem_section");
-        bool extreme = length is null || (ulong)length.Value == nrRoots;
+        bool extreme = length is null || (length.Value >= 0 && (ulong)length.Value == nrRoots);
         ulong sections = (maxMapnr + pagesPerSection - 1) / pagesPerSection;
         ThrowHelper.CheckLimit(sections, limits.MaxMemSections, "the number of memory sections");
 
