@@ -102,25 +102,31 @@ public sealed class MemMap
     private sealed class SectionDecoder(IKernelMemory mem, ulong kernelSpaceStart, ulong pagesPerSection, ulong sectionSize, ulong mapOffset, ulong pageStruct, ulong maxMapnr)
     {
         /// <summary>Walks root pointers, then each root's array of sections.</summary>
+        /// <remarks>The root array is read a page at a time: up to 2^26 roots must not size one allocation (512 MiB).</remarks>
         public List<MemMapRange> DecodeExtreme(ulong rootArray, ulong sections, ulong perRoot)
         {
             var ranges = new List<MemMapRange>();
             ulong roots = (sections + perRoot - 1) / perRoot;
-            var rootBuf = new byte[checked((int)(roots * 8))];
-            if (!mem.TryRead(rootArray, rootBuf))
-                return ranges;
+            var rootBuf = new byte[Math.Min(roots, 512) * 8];
             var sectionBuf = new byte[perRoot * sectionSize];
-            for (ulong r = 0; r < roots; r++)
+            for (ulong first = 0; first < roots; first += 512)
             {
-                ulong root = BinaryPrimitives.ReadUInt64LittleEndian(rootBuf.AsSpan((int)(r * 8)));
-                if (root == 0 || root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
-                    continue;
-                for (ulong i = 0; i < perRoot; i++)
+                ulong count = Math.Min(512, roots - first);
+                if (!mem.TryRead(unchecked(rootArray + first * 8), rootBuf.AsSpan(0, (int)(count * 8))))
+                    return []; // as one read of the whole array: an unreadable root array decodes nothing
+                for (ulong k = 0; k < count; k++)
                 {
-                    ulong nr = r * perRoot + i;
-                    if (nr >= sections)
-                        break;
-                    Add(ranges, nr, BinaryPrimitives.ReadUInt64LittleEndian(sectionBuf.AsSpan((int)(i * sectionSize + mapOffset))));
+                    ulong r = first + k;
+                    ulong root = BinaryPrimitives.ReadUInt64LittleEndian(rootBuf.AsSpan((int)(k * 8)));
+                    if (root == 0 || root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
+                        continue;
+                    for (ulong i = 0; i < perRoot; i++)
+                    {
+                        ulong nr = r * perRoot + i;
+                        if (nr >= sections)
+                            break;
+                        Add(ranges, nr, BinaryPrimitives.ReadUInt64LittleEndian(sectionBuf.AsSpan((int)(i * sectionSize + mapOffset))));
+                    }
                 }
             }
             return ranges;
