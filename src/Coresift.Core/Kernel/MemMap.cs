@@ -79,12 +79,13 @@ public sealed class MemMap
             $"implausible SECTION_SIZE_BITS={sectionBits} / MAX_PHYSMEM_BITS={physBits}");
         ThrowHelper.Check(sectionSize is >= 8 and <= 4096 && mapOffset >= 0 && mapOffset + 8 <= sectionSize,
             $"implausible SIZE(mem_section)={sectionSize} / OFFSET(mem_section.section_mem_map)={mapOffset}");
+        ThrowHelper.Check(pageStruct is > 0 and <= 4096, $"implausible SIZE(page)={pageStruct}");
         ulong pagesPerSection = 1UL << (int)(sectionBits - pageShift);
         ulong nrMemSections = 1UL << (int)(physBits - sectionBits);
         ulong sectionsPerRoot = (1UL << pageShift) / (ulong)sectionSize;
         ulong nrRoots = (nrMemSections + sectionsPerRoot - 1) / sectionsPerRoot;
         long? length = info.Length("mem_section");
-        bool extreme = length is null || (ulong)length.Value == nrRoots;
+        bool extreme = length is null || (length.Value >= 0 && (ulong)length.Value == nrRoots);
         ulong sections = (maxMapnr + pagesPerSection - 1) / pagesPerSection;
         ThrowHelper.CheckLimit(sections, limits.MaxMemSections, "the number of memory sections");
 
@@ -122,31 +123,37 @@ public sealed class MemMap
         public ulong PresentEndPfn { get; private set; }
 
         /// <summary>Walks root pointers, then each root's array of sections.</summary>
+        /// <remarks>The root array is read a page at a time: up to 2^26 roots must not size one allocation (512 MiB).</remarks>
         public List<MemMapRange> DecodeExtreme(ulong rootArray, ulong sections, ulong perRoot)
         {
             var ranges = new List<MemMapRange>();
             ulong roots = (sections + perRoot - 1) / perRoot;
-            var rootBuf = new byte[checked((int)(roots * 8))];
-            if (!mem.TryRead(rootArray, rootBuf))
-                return ranges;
+            var rootBuf = new byte[Math.Min(roots, 512) * 8];
             var sectionBuf = new byte[perRoot * sectionSize];
-            for (ulong r = 0; r < roots; r++)
+            for (ulong first = 0; first < roots; first += 512)
             {
-                ulong root = BinaryPrimitives.ReadUInt64LittleEndian(rootBuf.AsSpan((int)(r * 8)));
-                if (root == 0)
-                    continue;
-                if (root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
+                ulong count = Math.Min(512, roots - first);
+                if (!mem.TryRead(unchecked(rootArray + first * 8), rootBuf.AsSpan(0, (int)(count * 8))))
+                    return []; // as one read of the whole array: an unreadable root array decodes nothing
+                for (ulong k = 0; k < count; k++)
                 {
-                    if (Warnings.Add(KindRootPointer, "the pages of those roots' sections were kept unfiltered"))
-                        Warnings.SetExample(KindRootPointer, $"root {r}, pointer 0x{root:x}");
-                    continue;
-                }
-                for (ulong i = 0; i < perRoot; i++)
-                {
-                    ulong nr = r * perRoot + i;
-                    if (nr >= sections)
-                        break;
-                    Add(ranges, nr, BinaryPrimitives.ReadUInt64LittleEndian(sectionBuf.AsSpan((int)(i * sectionSize + mapOffset))));
+                    ulong r = first + k;
+                    ulong root = BinaryPrimitives.ReadUInt64LittleEndian(rootBuf.AsSpan((int)(k * 8)));
+                    if (root == 0)
+                        continue;
+                    if (root < kernelSpaceStart || !mem.TryRead(root, sectionBuf))
+                    {
+                        if (Warnings.Add(KindRootPointer, "the pages of those roots' sections were kept unfiltered"))
+                            Warnings.SetExample(KindRootPointer, $"root {r}, pointer 0x{root:x}");
+                        continue;
+                    }
+                    for (ulong i = 0; i < perRoot; i++)
+                    {
+                        ulong nr = r * perRoot + i;
+                        if (nr >= sections)
+                            break;
+                        Add(ranges, nr, BinaryPrimitives.ReadUInt64LittleEndian(sectionBuf.AsSpan((int)(i * sectionSize + mapOffset))));
+                    }
                 }
             }
             return ranges;

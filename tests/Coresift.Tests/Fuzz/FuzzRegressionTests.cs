@@ -93,6 +93,7 @@ public class FuzzRegressionTests
     [InlineData("elf--translate-cache-underflow")]    // translation cache test vaddr - base underflowed (checked builds)
     [InlineData("dmesg--translate-cache-underflow")]  // the same through the log readers (46 saved crashes, one bug)
     [InlineData("kernel--pg-flag-bit-overflow")]      // NUMBER(PG_slab) beyond int: (int) cast overflowed in PageTypeTest.FromFlagBit
+    [InlineData("kernel--negative-mem-section-length")] // LENGTH(mem_section)=-56: (ulong) conversion overflowed in checked builds
     [InlineData("elf--static-mem-section-walk-slow")] // p_memsz of 240 TiB: 2^24 static mem_section entries, one page walk each (3 s)
     [InlineData("elf--huge-memsz-slow")]              // the same with MAX_PHYSMEM_BITS=6 (1.3 s)
     public void Fuzzed_input_parses_or_fails_cleanly(string name)
@@ -158,5 +159,36 @@ public class FuzzRegressionTests
         var space = X86_64AddressSpace.Create(image, info, []);
         var e = Assert.Throws<BadInputException>(() => MemMap.Build(info, space, space.KernelSpaceStart, 12, image.RamBytes >> 12, Limits.Default));
         Assert.Contains("implausible SECTION_SIZE_BITS", e.Message);
+    }
+
+    /// <summary>Found by review of the kernel target's paths: the SPARSEMEM_EXTREME root array was read in one allocation of roots x 8 bytes (512 MiB for 2^26 sections of one root each).</summary>
+    [Fact]
+    public void The_mem_section_root_array_is_not_one_allocation_sized_by_the_dump()
+    {
+        var info = VmcoreInfo.Parse("SIZE(page)=64\nSYMBOL(mem_section)=ffff888000000000\nSIZE(mem_section)=4096\n" +
+            "OFFSET(mem_section.section_mem_map)=0\nNUMBER(SECTION_SIZE_BITS)=13\nNUMBER(MAX_PHYSMEM_BITS)=46\n");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        // 2^27 pfns in 2-page sections, one section per root: 2^26 root pointers, all zero.
+        var e = Assert.Throws<BadInputException>(() => MemMap.Build(info, new ZeroKernelMemory(), 0xffff800000000000, 12, 1UL << 27, Limits.Default));
+        Assert.Contains("No valid memory section", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "allocated more than 16 MiB");
+    }
+
+    /// <summary>Kernel memory that reads as zeros in the kernel half and is unmapped below it.</summary>
+    private sealed class ZeroKernelMemory : IKernelMemory
+    {
+        public bool TryTranslate(ulong vaddr, out ulong paddr, out ulong mappingSize)
+        {
+            (paddr, mappingSize) = (vaddr, 4096);
+            return vaddr >= 0xffff800000000000;
+        }
+
+        public bool TryRead(ulong vaddr, Span<byte> destination)
+        {
+            if (vaddr < 0xffff800000000000)
+                return false;
+            destination.Clear();
+            return true;
+        }
     }
 }
