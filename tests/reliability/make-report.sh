@@ -65,6 +65,18 @@ stamp() { date -u -r "$1" '+%Y-%m-%d %H:%M UTC'; }
     echo
     if [ -s "$ROOT/tests/fuzz/results/summary.tsv" ]; then
         echo "From [tests/fuzz/results/summary.tsv](fuzz/results/summary.tsv) ($(stamp "$ROOT/tests/fuzz/results/summary.tsv")). Reproduce: \`./build.sh fuzz\`."
+        echo "Per parser: every run added up, and the last run (on the code with every fix found by the earlier ones)."
+        echo "Every crash and hang found became a regression test (tests/fuzz/regressions, FuzzRegressionTests)."
+        echo
+        echo "| target | runs | hours in all | execs in all | crashes, hangs found in all | last run: seconds, crashes, hangs, commit |"
+        echo "|---|---:|---:|---:|---|---|"
+        awk -F'\t' 'NR > 1 { if (!($1 in runs)) order[++n] = $1; runs[$1]++; sec[$1] += $2; ex[$1] += $3; cr[$1] += $6; hg[$1] += $7;
+                last[$1] = $2 " s, " $6 ", " $7 ", " $10 }
+            END { for (i = 1; i <= n; i++) { t = order[i]; tot += sec[t];
+                printf "| %s | %d | %.2f | %d | %d, %d | %s |\n", t, runs[t], sec[t] / 3600, ex[t], cr[t], hg[t], last[t] }
+                printf "| all | | %.2f | | | |\n", tot / 3600 }' "$ROOT/tests/fuzz/results/summary.tsv"
+        echo
+        echo "Every run:"
         echo
         table "$ROOT/tests/fuzz/results/summary.tsv"
     else
