@@ -257,10 +257,28 @@ public sealed class KdumpWriter
                     Append(slot.Pfns[i], len, bytes);
             }
             if (early)
+            {
                 FlushEarly();
+                ReleaseRuns(slot);
+            }
             else
                 ReleaseBehind(slot.Pfns[slot.Count - 1] + 1);
             Progress?.Invoke(_written);
+        }
+
+        /// <summary>Lets the input drop the pages of an early batch (scattered pfns, mostly in runs): they are not read again.</summary>
+        private void ReleaseRuns(BatchSlot slot)
+        {
+            int i = 0;
+            while (i < slot.Count)
+            {
+                int j = i + 1;
+                while (j < slot.Count && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
+                    j++;
+                if (j - i >= 16)
+                    _pages.Release(slot.Pfns[i] << _pageShift, (ulong)(j - i) << _pageShift);
+                i = j;
+            }
         }
 
         /// <summary>One batch of pages: their pfns, packed lengths (-1 zero page, 0 raw, else compressed) and bytes.</summary>
@@ -323,7 +341,8 @@ public sealed class KdumpWriter
             if (len == AlreadyWritten)
             {
                 // Its data and descriptor are in the file already: write what is buffered and step over its slot.
-                FlushBoth();
+                if (_descUsed > 0)
+                    FlushBoth();
                 _descFlushedTo += KdumpFormat.PageDesc.Size;
                 return;
             }
