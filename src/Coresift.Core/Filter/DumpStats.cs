@@ -68,6 +68,18 @@ public sealed class DumpStats
         }
     }
 
+    /// <summary>Adds another scan's category counters and page-struct reads (a scan split into parts).</summary>
+    public void AddScanCounts(DumpStats part)
+    {
+        NonPrivateCache += part.NonPrivateCache;
+        PrivateCache += part.PrivateCache;
+        User += part.User;
+        Free += part.Free;
+        Hwpoison += part.Hwpoison;
+        Offline += part.Offline;
+        PageStructsRead += part.PageStructsRead;
+    }
+
     /// <summary>makedumpfile's report block (message-level bit 16), byte for byte in labels, order and number format.</summary>
     public string FormatReport()
     {

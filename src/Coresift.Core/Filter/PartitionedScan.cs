@@ -114,7 +114,7 @@ public sealed class PartitionedScan
 
         for (int w = 0; w < workers; w++)
         {
-            Merge(stats, partStats[w]);
+            stats.AddScanCounts(partStats[w]);
             Warnings.Absorb(scanners[w]);
         }
         // Corrupt-data warnings in pfn order, so that each kind's first example is the same for any thread count.
@@ -135,17 +135,5 @@ public sealed class PartitionedScan
                 carryOut = (end, c.End, c.Class);
         }
         return carryOut;
-    }
-
-    /// <summary>Adds a part's counters to the cycle's.</summary>
-    private static void Merge(DumpStats into, DumpStats part)
-    {
-        into.NonPrivateCache += part.NonPrivateCache;
-        into.PrivateCache += part.PrivateCache;
-        into.User += part.User;
-        into.Free += part.Free;
-        into.Hwpoison += part.Hwpoison;
-        into.Offline += part.Offline;
-        into.PageStructsRead += part.PageStructsRead;
     }
 }

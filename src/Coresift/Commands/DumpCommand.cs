@@ -285,7 +285,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             pages.Progress = done => _progress.Update(done, toWrite);
             ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
             bool stoppedEarly = false;
-            if (WritesCriticalFirst(newCodec, range, filter, plan))
+            bool slicesWritten = WritesCriticalFirst(newCodec, range, filter, plan);
+            if (slicesWritten)
             {
                 // Kernel metadata first (page tables, mem_section, struct pages, log), so that a dump cut short stays
                 // readable: every bitmap slice goes out first, since the early descriptors' places depend on them all.
@@ -304,7 +305,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                     break;
                 }
                 var cycle = filter.DumpableCycle(i);
-                writer.WriteBitmapSlice(second: true, cycle);
+                if (!slicesWritten)
+                    writer.WriteBitmapSlice(second: true, cycle);
                 pages.Write(cycle, first, last);
             }
             result = pages.Finish();
