@@ -66,6 +66,8 @@ public sealed class PageScanner
     {
         var mem = _kernel.AddressSpace!;
         int size = _structSize;
+        // At levels that keep cache, user and free pages, most pages pass one test of two words.
+        bool quick = PageClassifier.ExcludesOnlyAlwaysGone(_level);
         ulong pfn = lo;
         while (pfn < hi)
         {
@@ -80,8 +82,15 @@ public sealed class PageScanner
             ulong vaddr = range.MemMapAddress + (pfn - range.StartPfn) * (ulong)size;
             bool chunkOk = TryView(vaddr, withNext * size, out ReadOnlySpan<byte> buf);
             ulong chunkEnd = pfn + (ulong)count;
+            ulong chunkStart = pfn;
             while (pfn < chunkEnd)
             {
+                if (quick && chunkOk)
+                {
+                    pfn = SkipSurelyKept(bitmap, buf, chunkStart, pfn, chunkEnd);
+                    if (pfn >= chunkEnd)
+                        break;
+                }
                 if (!bitmap.Test(pfn))
                 {
                     pfn++;
@@ -124,6 +133,27 @@ public sealed class PageScanner
             }
             ReleaseStructPages(vaddr, (ulong)(count * size));
         }
+    }
+
+    /// <summary>Steps over pfns [pfn, end) already excluded or surely kept at a level that keeps cache, user and free
+    /// pages (counting the struct pages read); returns the first pfn that needs the whole classifier, or end.</summary>
+    private ulong SkipSurelyKept(Bitmap bitmap, ReadOnlySpan<byte> structs, ulong chunkStart, ulong pfn, ulong end)
+    {
+        ReadOnlySpan<ulong> words = bitmap.Words;
+        ulong basePfn = bitmap.BasePfn;
+        int size = _structSize;
+        ulong read = 0;
+        for (; pfn < end; pfn++)
+        {
+            ulong bit = pfn - basePfn;
+            if ((words[(int)(bit >> 6)] & (1UL << (int)(bit & 63))) == 0)
+                continue;
+            if (!_classifier.SurelyKeptAtBaseLevel(structs.Slice((int)(pfn - chunkStart) * size, size)))
+                break;
+            read++;
+        }
+        _stats.PageStructsRead += read;
+        return pfn;
     }
 
     /// <summary>A view of length bytes of struct pages at vaddr: straight from the input mapping when possible, else copied.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Coresift.Common;
 
 namespace Coresift.Kernel;
@@ -91,6 +92,26 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
     public bool NeedsScan(DumpLevel level) =>
         (level & (DumpLevel.NonPrivateCache | DumpLevel.PrivateCache | DumpLevel.User | DumpLevel.Free)) != 0
         || traits.PgHwpoison >= 0 || traits.Offline.IsKnown;
+
+    /// <summary>True when the level excludes no page cache, user or free pages: only hwpoison and offline pages can go.</summary>
+    public static bool ExcludesOnlyAlwaysGone(DumpLevel level) =>
+        (level & (DumpLevel.NonPrivateCache | DumpLevel.PrivateCache | DumpLevel.User | DumpLevel.Free)) == 0;
+
+    /// <summary>True when a page is neither hwpoison nor offline, so that Classify keeps it at a level for which
+    /// <see cref="ExcludesOnlyAlwaysGone"/> holds (the quick test of the scan; it records no warnings).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool SurelyKeptAtBaseLevel(ReadOnlySpan<byte> page)
+    {
+        ulong flags = _quickFlagsOffset >= 0 ? BinaryPrimitives.ReadUInt64LittleEndian(page[_quickFlagsOffset..]) : 0;
+        uint mapcount = _quickMapcountOffset >= 0 ? BinaryPrimitives.ReadUInt32LittleEndian(page[_quickMapcountOffset..]) : uint.MaxValue;
+        return (flags & _quickHwpoisonMask) == 0 && !_quickOffline.Matches(flags, mapcount);
+    }
+
+    // The quick test's inputs, copied out of the traits once.
+    private readonly int _quickFlagsOffset = traits.FlagsOffset;
+    private readonly int _quickMapcountOffset = traits.MapcountOffset;
+    private readonly ulong _quickHwpoisonMask = traits.PgHwpoison is >= 0 and < 64 ? 1UL << traits.PgHwpoison : 0;
+    private readonly PageTypeTest _quickOffline = traits.Offline;
 
     /// <summary>Classifies the page at pfn; page is its struct page, next the following one (empty if unknown).</summary>
     public PageVerdict Classify(ulong pfn, ReadOnlySpan<byte> page, ReadOnlySpan<byte> next, DumpLevel level)

@@ -86,6 +86,30 @@ public class DumpFilterTests
         Assert.Equal(e.Offline, s.Offline);
     }
 
+    [Theory]
+    [InlineData(Generation.Linux4_14, 0)]
+    [InlineData(Generation.Linux6_1, 0)]
+    [InlineData(Generation.Linux6_12, 0)]
+    [InlineData(Generation.Linux6_1, 1)]
+    [InlineData(Generation.Linux6_12, 1)]
+    public void Levels_without_page_struct_bits_exclude_exactly_the_hwpoison_and_offline_pages(Generation g, int level)
+    {
+        // These levels take the scanner's quick test; every other page (cache, user, free, slab, compound) stays.
+        var k = Kernel(g);
+        var e = Populate(k);
+        using var f = new TempVmcore(k.ToElf());
+        var filter = f.Filter(level);
+        Assert.Equal(e.Hwpoison, filter.Stats.Hwpoison);
+        Assert.Equal(e.Offline, filter.Stats.Offline);
+        Assert.Equal(0UL, filter.Stats.NonPrivateCache + filter.Stats.PrivateCache + filter.Stats.User + filter.Stats.Free);
+        for (ulong pfn = 0x100; pfn < 0x4100; pfn++)
+        {
+            // (Zero pages leave at write time, not in this bitmap.)
+            bool gone = pfn == 0x1900 || (pfn == 0x1a00 && e.Offline == 1);
+            Assert.True(filter.Dumpable!.Test(pfn) == !gone, $"pfn 0x{pfn:x}");
+        }
+    }
+
     [Fact]
     public void Slab_pages_with_an_anonymous_looking_mapping_are_kept()
     {
