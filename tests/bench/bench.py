@@ -291,6 +291,37 @@ def build_readpass(work):
     return out
 
 
+def warm_input(path, work):
+    """Reads the whole input once (untimed) so that every run starts from the same fully cached state."""
+    helper = build_readpass(work)
+    if helper and subprocess.run([helper, "read", path], capture_output=True).returncode == 0:
+        return
+    read_speed(path, passes=1)
+
+
+def damon_pageout_note():
+    """Describes a DAMON scheme that pages out cold memory (it evicts an idle input from the page cache), or None."""
+    root = "/sys/kernel/mm/damon/admin/kdamonds"
+    try:
+        for kd in sorted(os.listdir(root)):
+            ctx = os.path.join(root, kd, "contexts")
+            if not kd.isdigit() or not os.path.isdir(ctx):
+                continue
+            if open(os.path.join(root, kd, "state")).read().strip() != "on":
+                continue
+            for c in (x for x in os.listdir(ctx) if x.isdigit()):
+                schemes = os.path.join(ctx, c, "schemes")
+                aggr = int(open(os.path.join(ctx, c, "monitoring_attrs/intervals/aggr_us")).read())
+                for sc in (x for x in os.listdir(schemes) if x.isdigit()):
+                    d = os.path.join(schemes, sc)
+                    if open(os.path.join(d, "action")).read().strip() == "pageout":
+                        age = int(open(os.path.join(d, "access_pattern/age/min")).read())
+                        return f"DAMON pages out memory idle for about {age * aggr / 1e6:.0f} s"
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def read_passes(path, work, passes=3):
     """{mode: median seconds of one pass over the file} (readpass: read() and mmap; else Python read())."""
     helper = build_readpass(work)
@@ -528,6 +559,9 @@ def cmd_run(a):
                     if c.status is not None:
                         continue
                     log(f"{opt} threads={th} run {i + 1}/{a.runs}: {name} {' '.join(c.args)}")
+                    # Pages idle for a while may have left the page cache (see damon_pageout_note): every run
+                    # starts from a fully cached input.
+                    warm_input(a.vmcore, a.work)
                     r = one_run(name, b, c.args, a.vmcore, a.work, hash_output=(i == 0 and not a.no_hash))
                     if r.rc != 0 and c.fallback is not None and classify_failure(r)[0] == NOT_SUPPORTED:
                         c.note = f"`{' '.join(c.args)}` is not supported by this build; ran `{' '.join(c.fallback)}`"
@@ -637,10 +671,13 @@ def cmd_run(a):
           f"remaining {pg('Remaining pages')}")
         if st1:
             w(f"  - at -d 1: zero pages {pg('Pages filled with zero', st1)}, remaining {pg('Remaining pages', st1)}")
-    w(f"- the input is read from the page cache (warm): the harness reads it once before the runs, and cannot "
+    damon = damon_pageout_note()
+    w(f"- the input is read from the page cache (warm): the harness reads it once, untimed, before every run, and cannot "
       "drop caches without disturbing the rest of the machine. One pass over it takes "
       + ", ".join(f"{t:.2f} s with {READ_MODES.get(m, 'Python read()')} ({vm_size / t / 1e6:,.0f} MB/s)" for m, t in reads.items())
-      + ".")
+      + "." + (f" On this machine {damon} (/sys/kernel/mm/damon), which evicted parts of an idle input between "
+               "runs before the harness warmed it before each run (the cause of earlier outliers such as an 18 s "
+               "`-l -d 0` run)." if damon else ""))
     w("")
     w("## Results")
     w("")
