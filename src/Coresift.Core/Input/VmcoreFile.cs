@@ -9,7 +9,7 @@ namespace Coresift.Input;
 /// <remarks>
 /// I/O errors cost only the file pages that fail. Page data is read with <see cref="ReadOrZero"/>: a failing read is
 /// retried page by page, the bad pages are zero-filled and recorded in <see cref="Errors"/>. Through the mapping, a bad
-/// page would raise SIGBUS (fatal to the process), so each window (64-256 KiB) is faulted in with MADV_POPULATE_READ before its
+/// page would raise SIGBUS (fatal to the process), so each window (64 KiB to 1 MiB) is faulted in with MADV_POPULATE_READ before its
 /// first use: an error there makes the window be read page by page with pread to find the bad pages, which are then
 /// never touched through the mapping. Kernels without MADV_POPULATE_READ (before 5.14) keep the old behaviour.
 /// </remarks>
@@ -19,7 +19,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     public const int FilePage = 4096;
 
     private const int UnitShift = 16;           // populated state is kept per 64 KiB (the kernel's fault-around size)
-    private const int MaxWindowUnits = 4;       // sequential reads populate up to 256 KiB at once (more maps pages never read)
+    private const int MaxWindowUnits = 16;      // sequential reads populate up to 1 MiB at once (more maps pages never read)
     private const int BlockShift = 14;          // units per lazily allocated block of the state (1 GiB of file)
 
     private readonly SafeFileHandle _handle;
@@ -29,8 +29,8 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     private readonly Func<long, long, bool>? _failing;   // tests: [offset, offset + length) fails like a bad disk
     private readonly ulong[]?[]? _populated;             // per unit, bit set: populated (or its bad pages found)
     private readonly object _populateLock = new();
-    private long _nextUnit = -1;                          // the unit after the last window populated (sequential reads)
-    private int _windowUnits = 1;                         // the last window's size, doubled while reads stay sequential
+    // Each reading thread is its own sequential stream (parallel writers each read their own stretch of pages).
+    private readonly ThreadLocal<ReadStream> _streams = new(() => new ReadStream());
     private volatile bool _populate;
     private int _falseAlarms;
 
@@ -300,18 +300,19 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     }
 
     /// <summary>
-    /// Faults units in with MADV_POPULATE_READ, from unit up to at least lastNeeded, more (up to 256 KiB) while reads are
+    /// Faults units in with MADV_POPULATE_READ, from unit up to at least lastNeeded, more (up to 1 MiB) while this thread's reads are
     /// sequential, as readahead does. The common case takes no lock (populating twice is harmless); on failure the
     /// window is read page by page with pread, under the lock, to find the bad pages.
     /// </summary>
     private void Populate(long unit, long lastNeeded)
     {
-        // Racy by design: two threads may size or populate the same window; both results are correct.
-        int units = unit == _nextUnit ? Math.Min(_windowUnits * 2, MaxWindowUnits) : 1;
-        _windowUnits = units;
+        // Two threads may populate the same window; both results are correct.
+        var stream = _streams.Value!;
+        int units = unit == stream.NextUnit ? Math.Min(stream.WindowUnits * 2, MaxWindowUnits) : 1;
+        stream.WindowUnits = units;
         long lastUnit = (Length - 1) >> UnitShift;
         long end = Math.Min(Math.Max(unit + units, lastNeeded + 1), lastUnit + 1);
-        _nextUnit = end;
+        stream.NextUnit = end;
         long start = unit << UnitShift;
         long length = Math.Min(end << UnitShift, Length) - start;
         int error = 0;
@@ -358,6 +359,16 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             }
             MarkPopulated(unit, end, true);
         }
+    }
+
+    /// <summary>One thread's read position: the unit after its last window, and that window's size in units.</summary>
+    private sealed class ReadStream
+    {
+        /// <summary>The unit after the last window this thread populated (a read there continues the stream).</summary>
+        public long NextUnit = -1;
+
+        /// <summary>The last window's size, doubled while the thread's reads stay sequential.</summary>
+        public int WindowUnits = 1;
     }
 
     /// <summary>Reads every page of a window with pread, recording the bad ones; true when some page was bad.</summary>

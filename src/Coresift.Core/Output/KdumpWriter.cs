@@ -129,6 +129,7 @@ public sealed class KdumpWriter
         private readonly Func<IPageCodec>? _newCodec;
         private readonly int _threads;
         private const int Batch = 1024;           // pages prepared in parallel before the writer takes them in order
+        private const int StripesPerThread = 2;   // a batch is cut into this many stripes per thread (balance vs sequential reads)
         private BatchSlot[]? _slots;              // two batches: one packed by the workers while the other is appended
         private readonly RegionWriter _data;
         private readonly byte[] _descs;
@@ -233,9 +234,13 @@ public sealed class KdumpWriter
             slot.Count = n;
             var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
             int stride = _packed.Length;
-            var task = n == 0 ? Task.CompletedTask : Task.Run(() => Parallel.For(0, n, options, Rent, (i, _, worker) =>
+            // Each worker packs whole stripes of consecutive pages, so that its reads of the input stay sequential.
+            int stripes = Math.Min(n, _threads * StripesPerThread);
+            var task = n == 0 ? Task.CompletedTask : Task.Run(() => Parallel.For(0, stripes, options, Rent, (k, _, worker) =>
             {
-                slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
+                int end = (int)((long)n * (k + 1) / stripes);
+                for (int i = (int)((long)n * k / stripes); i < end; i++)
+                    slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
                 return worker;
             }, Return));
             return (task, slot);
