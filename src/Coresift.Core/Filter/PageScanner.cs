@@ -68,6 +68,8 @@ public sealed class PageScanner
         int size = _structSize;
         // At levels that keep cache, user and free pages, most pages pass one test of two words.
         bool quick = PageClassifier.ExcludesOnlyAlwaysGone(_level);
+        ulong pendingStart = 0, pendingEnd = 0;   // excluded pfns not yet cleared from the bitmap: [start, end) of pendingClass
+        PageClass pendingClass = PageClass.Keep;
         ulong pfn = lo;
         while (pfn < hi)
         {
@@ -120,7 +122,15 @@ public sealed class PageScanner
                 if (runEnd < pfn)
                     runEnd = ulong.MaxValue;
                 ulong clearEnd = Math.Min(runEnd, cycleEnd);
-                _stats.Add(verdict.Class, bitmap.ClearRange(pfn, clearEnd));
+                // Runs of one class that follow each other (order-0 cache or user pages, mostly) are cleared at once.
+                if (verdict.Class != pendingClass || pfn != pendingEnd)
+                {
+                    if (pendingEnd > pendingStart)
+                        _stats.Add(pendingClass, bitmap.ClearRange(pendingStart, pendingEnd));
+                    pendingStart = pfn;
+                    pendingClass = verdict.Class;
+                }
+                pendingEnd = clearEnd;
                 if (runEnd > cycleEnd)
                 {
                     _carryStart = cycleEnd;
@@ -133,6 +143,8 @@ public sealed class PageScanner
             }
             ReleaseStructPages(vaddr, (ulong)(count * size));
         }
+        if (pendingEnd > pendingStart)
+            _stats.Add(pendingClass, bitmap.ClearRange(pendingStart, pendingEnd));
     }
 
     /// <summary>Steps over pfns [pfn, end) already excluded or surely kept at a level that keeps cache, user and free

@@ -238,6 +238,7 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
     }
 
     /// <summary>True when the page is page cache: on an LRU list, or in the swap cache (PG_swapcache only counts with PG_swapbacked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsCache(ulong flags)
     {
         var t = traits;
@@ -247,6 +248,7 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
     }
 
     /// <summary>True when the page_type word holds a kernel page type in the 6.12+ encoding (slab, table, zsmalloc...).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool HasKernelPageType(uint mapcount) =>
         traits.Buddy.Encoding == PageTypeEncoding.TopByte && (mapcount >> 24) is >= 0xf0 and < 0xff;
 
@@ -280,9 +282,11 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
     }
 
     /// <summary>Reads the unsigned long at offset, or 0 when the field is unknown.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ReadWord(ReadOnlySpan<byte> page, int offset) =>
         offset >= 0 ? BinaryPrimitives.ReadUInt64LittleEndian(page[offset..]) : 0;
 
     /// <summary>Tests a flags bit; unknown bits (-1) are never set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Bit(ulong flags, int bit) => bit is >= 0 and < 64 && (flags & (1UL << bit)) != 0;
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Coresift.Kernel;
 
 /// <summary>How one page type (buddy, slab, offline, hugetlb, unaccepted) is recognised, per kernel generation.</summary>
@@ -28,6 +30,7 @@ public readonly record struct PageTypeTest(PageTypeEncoding Encoding, uint Value
     public static PageTypeTest FromFlagBit(long bit) => new(PageTypeEncoding.FlagBit, 0, bit is >= 0 and < 64 ? (int)bit : -1); // -1: never set
 
     /// <summary>Applies the test to a struct page's flags and its _mapcount/page_type word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Matches(ulong flags, uint mapcountWord) => Encoding switch
     {
         PageTypeEncoding.TopByte => (mapcountWord >> 24) == Value,
