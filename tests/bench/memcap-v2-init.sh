@@ -176,7 +176,7 @@ while [ $i -lt "$cold" ]; do
     run $n leaf coresift cold
 done
 # Without a limit (and cold): the tool's budget from MemAvailable, and the input's pages it reads stay in the page
-# cache, charged to /coresift once the run's cgroup is removed, for the warm runs that follow.
+# cache for the warm runs that follow (still charged to the removed cgroup, not to the next run's).
 n=$((n + 1))
 run $n none coresift cold
 i=0

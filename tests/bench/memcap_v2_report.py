@@ -134,7 +134,7 @@ def main():
     w("  - *limit on parent only*: `memory.max` on `/sys/fs/cgroup/coresift/parent-N`, the tool in its child "
       "`parent-N/run` whose own `memory.max` is `max` (how a limit set on a slice looks from a service in it)")
     w("  - *none*: a child without a limit, where the budget comes from MemAvailable; it also leaves the pages it "
-      "read in the page cache (charged to `/coresift` once its cgroup is removed) for the warm runs")
+      "read in the page cache for the warm runs (still charged to its removed cgroup, not to the next run's)")
     w("- *cold*: `sync; echo 3 > /proc/sys/vm/drop_caches` (from init, outside the cgroup) before the run: every input "
       "page the tool reads is charged to its cgroup and must be reclaimed inside the cap. *warm*: the input's pages "
       "are still cached from the previous, unlimited run (charged to that run's removed cgroup, not to the new one). "
