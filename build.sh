@@ -6,6 +6,7 @@
 #   ./build.sh vmtest   make fresh vmcores with QEMU (tests/vm), compare with makedumpfile and the kernel's counters;
 #                       a real kdump through a dracut-built capture initramfs with the coresift module
 #   ./build.sh bench    benchmark against makedumpfile on an 8 GiB vmcore (tests/bench; 30-60 min)
+#   ./build.sh bench memcap-v2  that vmcore dumped under a cgroup v2 memory.max of 96 MiB, in a QEMU guest (~3 min)
 #   ./build.sh package  build and check the dracut module, RPM and Debian packages (tests/packaging)
 #   ./build.sh fuzz [--seconds N] [--targets LIST]  AFL++/SharpFuzz on each parser (tests/fuzz; default 300 s each)
 #   ./build.sh reliability  full disk, signals and memory caps, then tests/RELIABILITY.md (root; ~15 min)
@@ -121,7 +122,12 @@ case "$cmd" in
     bench)
         # Side-by-side benchmark against makedumpfile on an 8 GiB vmcore (results: tests/bench/results/RESULTS.md).
         publish
-        bash tests/bench/run-bench.sh "${@:2}"
+        if [ "${2:-}" = memcap-v2 ]; then
+            # Optional stage: -l -d 31 under cgroup v2 memory.max in a QEMU guest (results: tests/bench/results/MEMCAP-V2.md).
+            bash tests/bench/memcap-v2.sh "${@:3}"
+        else
+            bash tests/bench/run-bench.sh "${@:2}"
+        fi
         ;;
     package)
         # Packaging checks (slow, not part of CI): dracut module, capture hook, RPM and Debian builds.

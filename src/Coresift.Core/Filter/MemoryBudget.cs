@@ -58,7 +58,11 @@ public readonly record struct MemoryBudget(long Bytes, string Source)
         }
     }
 
-    /// <summary>Room left under this process's cgroup memory limit (v2 memory.max, v1 memory.limit_in_bytes), or null.</summary>
+    /// <summary>
+    /// Room left under this process's cgroup memory limits (v2 memory.max, v1 memory.limit_in_bytes), or null. The
+    /// cgroup's ancestors count too: a limit on a parent (a systemd slice, say) binds a child whose own limit is
+    /// "max", so each level from the process's cgroup up to the mount's root is read and the least room wins.
+    /// </summary>
     internal static (long Room, string Source)? CgroupRoom(string procRoot, string cgroupRoot)
     {
         string[] lines;
@@ -78,19 +82,39 @@ public readonly record struct MemoryBudget(long Bytes, string Source)
             if (f.Length != 3)
                 continue;
             string rel = f[2].TrimStart('/');
-            (long, string)? room = null;
-            if (f[0] == "0" && f[1].Length == 0)
-                room = Room(Path.Combine(cgroupRoot, rel, "memory.max"), Path.Combine(cgroupRoot, rel, "memory.current"), "cgroup v2 memory.max");
-            else if (f[1].Split(',').Contains("memory"))
-                room = Room(Path.Combine(cgroupRoot, "memory", rel, "memory.limit_in_bytes"), Path.Combine(cgroupRoot, "memory", rel, "memory.usage_in_bytes"), "cgroup v1 memory.limit_in_bytes");
-            if (room is { } r && (best is null || r.Item1 < best.Value.Item1))
-                best = r;
+            bool v2 = f[0] == "0" && f[1].Length == 0;
+            if (!v2 && !f[1].Split(',').Contains("memory"))
+                continue;
+            string root = v2 ? cgroupRoot : Path.Combine(cgroupRoot, "memory");
+            foreach (string level in SelfAndAncestors(rel))
+            {
+                string dir = Path.Combine(root, level);
+                string where = level == rel ? "" : $" (of the ancestor /{level})";
+                var room = v2
+                    ? Room(Path.Combine(dir, "memory.max"), Path.Combine(dir, "memory.current"), "cgroup v2 memory.max", where)
+                    : Room(Path.Combine(dir, "memory.limit_in_bytes"), Path.Combine(dir, "memory.usage_in_bytes"), "cgroup v1 memory.limit_in_bytes", where);
+                if (room is { } r && (best is null || r.Item1 < best.Value.Item1))
+                    best = r;
+            }
         }
         return best;
     }
 
+    /// <summary>
+    /// A cgroup path relative to its mount ("a/b/c") and its ancestors ("a/b", "a"; the root itself has no limit
+    /// files). A path outside the mount (a cgroup namespace shows "/../x" for those) yields itself only, as before.
+    /// </summary>
+    private static IEnumerable<string> SelfAndAncestors(string rel)
+    {
+        yield return rel;
+        if (rel.Split('/').Contains(".."))
+            yield break;
+        for (int cut = rel.LastIndexOf('/'); cut > 0; cut = rel.LastIndexOf('/', cut - 1))
+            yield return rel[..cut];
+    }
+
     /// <summary>limit - usage from two cgroup files; null when unlimited or unreadable.</summary>
-    private static (long, string)? Room(string limitFile, string usageFile, string what)
+    private static (long, string)? Room(string limitFile, string usageFile, string what, string where)
     {
         try
         {
@@ -101,7 +125,7 @@ public readonly record struct MemoryBudget(long Bytes, string Source)
             if (File.Exists(usageFile) && long.TryParse(File.ReadAllText(usageFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long u))
                 usage = u;
             long room = Math.Max(0, limit - usage);
-            return (room, $"{what} {limit >> 10} KiB, {usage >> 10} KiB in use");
+            return (room, $"{what} {limit >> 10} KiB{where}, {usage >> 10} KiB in use");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Coresift.Input;
 
@@ -13,6 +14,13 @@ internal static partial class NativeMethods
 
     /// <summary>errno values madvise may return.</summary>
     public const int Eintr = 4, Eio = 5, Eagain = 11, Enomem = 12, Efault = 14, Einval = 22, Enosys = 38, Ehwpoison = 133;
+
+    /// <summary>lseek(2) whence: the offset is relative to the end of the file (for a block device: its size).</summary>
+    public const int SeekEnd = 2;
+
+    /// <summary>lseek(2).</summary>
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    public static partial long Lseek(SafeFileHandle fd, long offset, int whence);
 
     /// <summary>madvise(2).</summary>
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]

@@ -103,7 +103,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         long length;
         try
         {
-            length = RandomAccess.GetLength(handle);
+            length = LengthOf(handle);
         }
         catch (IOException e)
         {
@@ -111,6 +111,30 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             throw new CoresiftException($"Can't get the size of {path}. {IoErrors.Describe(e)}");
         }
         return new VmcoreFile(path, handle, length, !noMmap, failing);
+    }
+
+    /// <summary>The size of an open file; for a block device (whose st_size is 0) the device's size.</summary>
+    /// <remarks>
+    /// A block device is mapped by the runtime only when st_size says it has bytes, so it is read with pread. Whatever
+    /// lseek cannot measure (a pipe, a character device) keeps the size fstat gives.
+    /// </remarks>
+    internal static long LengthOf(SafeFileHandle handle)
+    {
+        long length = RandomAccess.GetLength(handle);
+        if (length == 0)
+        {
+            long end = NativeMethods.Lseek(handle, 0, NativeMethods.SeekEnd);
+            if (end > 0)
+                length = end;
+        }
+        return length;
+    }
+
+    /// <summary>The size of the file at path (see <see cref="LengthOf(SafeFileHandle)"/>); raises IOException and the like when it cannot be opened.</summary>
+    public static long LengthOf(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return LengthOf(handle);
     }
 
     /// <summary>Reads exactly destination.Length bytes at offset, or raises a one-line error (truncation or I/O error).</summary>

@@ -1,4 +1,5 @@
 using Coresift.Filter;
+using Coresift.Input;
 
 namespace Coresift.App.Commands;
 
@@ -18,7 +19,7 @@ internal static class InputMapping
         long length;
         try
         {
-            length = new FileInfo(path).Length;
+            length = VmcoreFile.LengthOf(path); // a block device has st_size 0: measured with lseek
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

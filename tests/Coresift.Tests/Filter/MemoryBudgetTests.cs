@@ -58,4 +58,66 @@ public class MemoryBudgetTests : IDisposable
         Assert.Equal((60L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
         Assert.Contains("cgroup v1", b.Source);
     }
+
+    [Fact]
+    public void A_cgroup_v2_limit_on_an_ancestor_binds_a_child_whose_own_is_max()
+    {
+        // systemd: MemoryMax= on kdump.slice, the service in it has memory.max "max"
+        Put("proc/meminfo", "MemAvailable:   20000000 kB\n");
+        Put("proc/self/cgroup", "0::/kdump.slice/kdump.service\n");
+        Put("cg/kdump.slice/memory.max", $"{96 << 20}\n");
+        Put("cg/kdump.slice/memory.current", $"{10 << 20}\n");
+        Put("cg/kdump.slice/kdump.service/memory.max", "max\n");
+        Put("cg/kdump.slice/kdump.service/memory.current", $"{8 << 20}\n");
+        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        Assert.Equal((86L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
+        Assert.Contains("cgroup v2 memory.max 98304 KiB (of the ancestor /kdump.slice)", b.Source);
+    }
+
+    [Fact]
+    public void The_least_room_of_a_cgroup_and_its_ancestors_sets_the_budget()
+    {
+        Put("proc/meminfo", "MemAvailable:   20000000 kB\n");
+        Put("proc/self/cgroup", "0::/a/b/c\n");
+        Put("cg/memory.max", $"{1 << 20}\n"); // the root has no limit files; one here must not count
+        Put("cg/a/memory.max", $"{512 << 20}\n");
+        Put("cg/a/memory.current", $"{100 << 20}\n");
+        Put("cg/a/b/memory.max", $"{128 << 20}\n");
+        Put("cg/a/b/memory.current", $"{90 << 20}\n");   // room 38 MiB: the least
+        Put("cg/a/b/c/memory.max", $"{96 << 20}\n");
+        Put("cg/a/b/c/memory.current", $"{20 << 20}\n"); // room 76 MiB
+        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        Assert.Equal((38L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
+        Assert.Contains("(of the ancestor /a/b)", b.Source);
+
+        // Own limit tightest: the source names no ancestor.
+        Put("cg/a/b/c/memory.max", $"{40 << 20}\n");     // room 20 MiB
+        b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        Assert.Equal(Math.Max(MemoryBudget.Minimum, (20L << 20) - MemoryBudget.RuntimeReserve), b.Bytes);
+        Assert.Contains("cgroup v2 memory.max 40960 KiB, 20480 KiB in use", b.Source);
+    }
+
+    [Fact]
+    public void A_cgroup_v1_limit_on_an_ancestor_counts()
+    {
+        Put("proc/meminfo", "MemAvailable:   20000000 kB\n");
+        Put("proc/self/cgroup", "4:memory:/capture/child\n");
+        Put("cg/memory/capture/memory.limit_in_bytes", $"{64 << 20}\n");
+        Put("cg/memory/capture/memory.usage_in_bytes", $"{4 << 20}\n");
+        Put("cg/memory/capture/child/memory.limit_in_bytes", "9223372036854771712\n"); // v1's "no limit"
+        Put("cg/memory/capture/child/memory.usage_in_bytes", $"{2 << 20}\n");
+        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        Assert.Equal((60L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
+        Assert.Contains("cgroup v1 memory.limit_in_bytes 65536 KiB (of the ancestor /capture)", b.Source);
+    }
+
+    [Fact]
+    public void A_path_outside_the_cgroup_namespace_reads_no_ancestors()
+    {
+        Put("proc/meminfo", "MemAvailable:   20000000 kB\n");
+        Put("proc/self/cgroup", "0::/../outside/x\n");
+        Put("cg/memory.max", $"{1 << 20}\n");
+        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        Assert.Contains("MemAvailable", b.Source);
+    }
 }
