@@ -167,7 +167,7 @@ public class CommandLineParserTests
         Assert.Equal(CompressionKind.None, o.Compression);
         Assert.Equal([0], o.DumpLevels);
         Assert.Equal(7, o.MessageLevel);
-        Assert.Equal(4, o.BlockOrder);
+        Assert.Equal(8, o.BlockOrder); // coresift's default write cache is 1 MiB (makedumpfile's 64 KiB)
         Assert.Null(o.NumThreads);
         Assert.Null(o.SizeLimit);
         Assert.Null(o.CyclicBufferKiB);
