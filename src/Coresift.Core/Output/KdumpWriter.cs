@@ -128,9 +128,9 @@ public sealed class KdumpWriter
         private readonly IPageCodec? _codec;
         private readonly Func<IPageCodec>? _newCodec;
         private readonly int _threads;
-        private const int Batch = 1024;           // pages prepared in parallel before the writer takes them in order
-        private const int StripesPerThread = 2;   // a batch is cut into this many stripes per thread (balance vs sequential reads)
-        private BatchSlot[]? _slots;              // two batches: one packed by the workers while the other is appended
+        private const int Batch = 512;            // pages prepared in parallel before the writer takes them in order
+        private const int StripesPerThread = 4;   // a batch is cut into this many stripes per thread (balance vs sequential reads)
+        private BatchSlot[]? _slots;              // three batches: two packed by the workers while the third is appended
         private readonly RegionWriter _data;
         private readonly byte[] _descs;
         private readonly byte[] _scratch;
@@ -189,40 +189,50 @@ public sealed class KdumpWriter
         }
 
         /// <summary>
-        /// Parallel path: batches of pages are read and packed by the workers, then appended in order; the next
-        /// batch is packed while this one is appended, so the workers do not wait for the output.
+        /// Parallel path: batches of pages are read and packed by worker threads, then appended in order on this thread.
+        /// Two batches are queued ahead of the one being appended, so that a worker done with its part of one batch
+        /// goes on with the next instead of waiting for the slowest stripe (the workers never wait for the output).
         /// </summary>
         private void WriteParallel(PfnSource source, bool early)
         {
-            _slots ??= [new BatchSlot(_packed.Length), new BatchSlot(_packed.Length)];
-            int slot = 0;
-            Task? packing = null;
-            BatchSlot? packed = null;
-            try
+            int stride = _packed.Length;
+            _slots ??= [new BatchSlot(stride), new BatchSlot(stride), new BatchSlot(stride)];
+            using var queue = new PackQueue<Worker>(_threads, Rent, Return, (worker, batch, i) =>
             {
-                if (_failure is null)
-                    (packing, packed) = StartBatch(_slots[slot], source);
-                while (packing is not null)
+                var slot = (BatchSlot)batch;
+                slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
+            });
+            var inFlight = new Queue<BatchSlot>();
+            int next = 0;
+            bool exhausted = false;
+            // Fills the next free slot from the source and queues its stripes; false once the source is exhausted.
+            bool PostNext()
+            {
+                if (exhausted || _failure is not null)
+                    return false;
+                var slot = _slots[next++ % _slots.Length];
+                if (Fill(slot, source) == 0)
                 {
-                    packing.GetAwaiter().GetResult();
-                    packing = null;
-                    var ready = packed!;
-                    if (ready.Count == 0)
-                        break;
-                    if (_failure is null)
-                        (packing, packed) = StartBatch(_slots[slot ^= 1], source);
-                    Guard(() => AppendBatch(ready, early));
+                    exhausted = true;
+                    return false;
                 }
+                queue.Post(slot, Math.Min(slot.Count, _threads * StripesPerThread));
+                inFlight.Enqueue(slot);
+                return true;
             }
-            finally
+            for (int k = 0; k < _slots.Length - 1 && PostNext(); k++)
             {
-                // A failed append must not leave workers writing into the slots.
-                try { packing?.Wait(); } catch (AggregateException) { }
+            }
+            while (inFlight.TryDequeue(out var ready))
+            {
+                queue.Wait(ready);
+                PostNext();
+                Guard(() => AppendBatch(ready, early));
             }
         }
 
-        /// <summary>Takes the next pfns (up to a batch) into slot and starts packing them on the workers.</summary>
-        private (Task, BatchSlot) StartBatch(BatchSlot slot, PfnSource source)
+        /// <summary>Takes the next pfns (up to a batch) from the source into slot; returns how many.</summary>
+        private static int Fill(BatchSlot slot, PfnSource source)
         {
             int n = 0;
             while (n < Batch && source(out ulong pfn, out ulong rank))
@@ -232,18 +242,7 @@ public sealed class KdumpWriter
                 n++;
             }
             slot.Count = n;
-            var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
-            int stride = _packed.Length;
-            // Each worker packs whole stripes of consecutive pages, so that its reads of the input stay sequential.
-            int stripes = Math.Min(n, _threads * StripesPerThread);
-            var task = n == 0 ? Task.CompletedTask : Task.Run(() => Parallel.For(0, stripes, options, Rent, (k, _, worker) =>
-            {
-                int end = (int)((long)n * (k + 1) / stripes);
-                for (int i = (int)((long)n * k / stripes); i < end; i++)
-                    slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
-                return worker;
-            }, Return));
-            return (task, slot);
+            return n;
         }
 
         /// <summary>Appends a packed batch in order (early pages: data now, descriptors at their places).</summary>
@@ -287,13 +286,16 @@ public sealed class KdumpWriter
         }
 
         /// <summary>One batch of pages: their pfns, packed lengths (-1 zero page, 0 raw, else compressed) and bytes.</summary>
-        private sealed class BatchSlot(int stride)
+        private sealed class BatchSlot(int stride) : PackQueue.IBatch
         {
             public ulong[] Pfns { get; } = new ulong[Batch];
             public ulong[] Ranks { get; } = new ulong[Batch];
             public int[] Len { get; } = new int[Batch];
             public byte[] Bytes { get; } = new byte[Batch * stride];
             public int Count { get; set; }
+
+            /// <inheritdoc />
+            public PackQueue.Completion Done { get; } = new();
         }
 
         /// <summary>Reads one page and packs it into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
