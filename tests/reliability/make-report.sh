@@ -205,6 +205,12 @@ stamp() { date -u -r "$1" '+%Y-%m-%d %H:%M UTC'; }
         echo "  (gc_heap::init_heap_segment) at the 32 and 48 MiB caps, before 2 MiB were in use: the GC sets"
         echo "  itself a heap hard limit of 75% of the cgroup limit and failed to commit a region. coresift is"
         echo "  now built with 1 MiB regions (src/Coresift/Coresift.csproj), which these rows run with."
+        echo "- \`same_as_uncapped\` is \`no\` where the cap keeps only some cycle bitmaps: kernel metadata goes first only"
+        echo "  when every cycle's bitmap is kept, so these dumps hold their pages in pfn order (the capped dumps are"
+        echo "  byte-identical to each other, and dumpcheck decodes every page to the input's)."
+        echo "- Found here (session 3): at the 64 and 128 MiB caps the dump failed now and then with \"out of memory\":"
+        echo "  the cycles were sized for the budget alone while the writer's buffers (about 10 MiB) lived beside"
+        echo "  them under the GC heap limit. The cycle planner now subtracts the writer's buffers first."
         echo
         table "$f"
     else

@@ -32,6 +32,10 @@ public readonly record struct MemoryBudget(long Bytes, string Source)
         return new MemoryBudget(Math.Max(Minimum, available - RuntimeReserve), source + $", less {RuntimeReserve >> 20} MiB for the runtime");
     }
 
+    /// <summary>This budget less bytes that something else takes from it (not below <see cref="Minimum"/>).</summary>
+    public MemoryBudget Less(long bytes, string what) =>
+        new(Math.Max(Minimum, Bytes - Math.Max(0, bytes)), $"{Source}, less {bytes >> 10} KiB for {what}");
+
     /// <summary>The budget that --cyclic-buffer sets: makedumpfile's per-bitmap buffer, both bitmaps' worth.</summary>
     public static MemoryBudget FromCyclicBuffer(long kib) => new(Math.Max(1024, kib * 1024 * 2), $"--cyclic-buffer {kib} KiB");
 

@@ -161,6 +161,19 @@ public sealed class KdumpWriter
                 Guard(() => _data.Append(new byte[b])); // the one shared zero page
         }
 
+        /// <summary>
+        /// The most a page stream allocates for its buffers: the parallel path's batch slots, the data and descriptor
+        /// caches, and each worker's codec and page buffers (the LZO1X table is the largest codec state, 128 KiB).
+        /// </summary>
+        public static long BufferBytes(int blockSize, int maxPackedBytes, int cacheBytes, int threads)
+        {
+            long stride = Math.Max(blockSize, maxPackedBytes);
+            long slots = 3L * Batch * (stride + 2 * sizeof(ulong) + sizeof(int));
+            long caches = 2L * Math.Max(cacheBytes, 2 * stride);
+            long workers = (Math.Max(1, threads) + 1L) * ((128 << 10) + 2L * stride);
+            return slots + caches + workers;
+        }
+
         /// <summary>Adds the pages of a cycle's bitmap that lie in [startPfn, endPfn).</summary>
         public void Write(Bitmap cycle, ulong startPfn = 0, ulong endPfn = ulong.MaxValue)
         {

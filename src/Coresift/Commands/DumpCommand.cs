@@ -127,10 +127,16 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     private CyclePlan PlanCycles(KernelModel kernel, out long cacheBudget)
     {
         var system = MemoryBudget.FromSystem();
-        var sizing = options.CyclicBufferKiB is long kib ? MemoryBudget.FromCyclicBuffer(kib) : system;
+        // The writer's buffers come out of the same memory as the bitmaps (at a tight cap, forgetting them made the
+        // GC heap limit fail now and then: two 8.8 MiB cycle bitmaps filled a 17 MiB budget with 10 MiB of buffers beside).
+        int pageSize = kernel.PageSize;
+        // pageSize + pageSize / 4 covers every codec's bound for one page (snappy's n + n/6 + 32 is the largest).
+        long writerBytes = KdumpWriter.PageStream.BufferBytes(pageSize, pageSize + pageSize / 4, pageSize << options.BlockOrder, Threads);
+        var bitmaps = system.Less(writerBytes, "the writer's buffers");
+        var sizing = options.CyclicBufferKiB is long kib ? MemoryBudget.FromCyclicBuffer(kib) : bitmaps;
         var plan = CyclePlan.For(kernel.MaxMapnr, sizing);
         long cycleBitmaps = (long)(plan.CyclePfns / 4); // the two bitmaps of the cycle being worked on
-        cacheBudget = Math.Max(0, system.Bytes - cycleBitmaps);
+        cacheBudget = Math.Max(0, bitmaps.Bytes - cycleBitmaps);
         sink.DebugLine($"memory budget: {system.Bytes >> 10} KiB ({system.Source})");
         BoundGcHeap(system);
         sink.DebugLine($"cycles       : {plan.Count} of {plan.CyclePfns} pfns ({sizing.Source}); bitmap cache up to {cacheBudget >> 10} KiB");

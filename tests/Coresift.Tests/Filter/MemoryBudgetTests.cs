@@ -120,4 +120,24 @@ public class MemoryBudgetTests : IDisposable
         var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
         Assert.Contains("MemAvailable", b.Source);
     }
+
+    [Fact]
+    public void Less_takes_the_writers_buffers_out_and_says_so_but_not_below_the_floor()
+    {
+        var b = new MemoryBudget(64L << 20, "cgroup v2 memory.max 98304 KiB");
+        var rest = b.Less(10L << 20, "the writer's buffers");
+        Assert.Equal(54L << 20, rest.Bytes);
+        Assert.EndsWith(", less 10240 KiB for the writer's buffers", rest.Source);
+        Assert.Equal(MemoryBudget.Minimum, b.Less(100L << 20, "x").Bytes);
+    }
+
+    [Fact]
+    public void The_writers_buffers_grow_with_threads_and_cache_size()
+    {
+        long one = Coresift.Output.KdumpWriter.PageStream.BufferBytes(4096, 5120, 1 << 20, 1);
+        long four = Coresift.Output.KdumpWriter.PageStream.BufferBytes(4096, 5120, 1 << 20, 4);
+        Assert.InRange(one, 8L << 20, 16L << 20);   // three batch slots of 512 pages plus two 1 MiB caches
+        Assert.True(four > one);
+        Assert.True(Coresift.Output.KdumpWriter.PageStream.BufferBytes(4096, 5120, 64 << 10, 1) < one);
+    }
 }
