@@ -165,14 +165,11 @@ public sealed class PageScanner
     /// pages (counting the struct pages read); returns the first pfn that needs the whole classifier, or end.</summary>
     private ulong SkipSurelyKept(Bitmap bitmap, ReadOnlySpan<byte> structs, ulong chunkStart, ulong pfn, ulong end)
     {
-        ReadOnlySpan<ulong> words = bitmap.Words;
-        ulong basePfn = bitmap.BasePfn;
         int size = _structSize;
         ulong read = 0;
         for (; pfn < end; pfn++)
         {
-            ulong bit = pfn - basePfn;
-            if ((words[(int)(bit >> 6)] & (1UL << (int)(bit & 63))) == 0)
+            if (!bitmap.Test(pfn))
                 continue;
             if (!_classifier.SurelyKeptAtBaseLevel(structs.Slice((int)(pfn - chunkStart) * size, size)))
                 break;

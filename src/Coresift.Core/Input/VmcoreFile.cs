@@ -470,6 +470,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
             _view.Dispose();
         }
         _map?.Dispose();
+        _streams.Dispose();
         _handle.Dispose();
     }
 }

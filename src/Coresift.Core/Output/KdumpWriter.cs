@@ -163,7 +163,8 @@ public sealed class KdumpWriter
 
         /// <summary>
         /// The most a page stream allocates for its buffers: the parallel path's batch slots, the data and descriptor
-        /// caches, and each worker's codec and page buffers (the LZO1X table is the largest codec state, 128 KiB).
+        /// caches, and each worker's page buffers with an allowance of 128 KiB for its codec's state (the LZO1X
+        /// table's size).
         /// </summary>
         public static long BufferBytes(int blockSize, int maxPackedBytes, int cacheBytes, int threads)
         {
@@ -233,9 +234,8 @@ public sealed class KdumpWriter
                 inFlight.Enqueue(slot);
                 return true;
             }
-            for (int k = 0; k < _slots.Length - 1 && PostNext(); k++)
-            {
-            }
+            for (int k = 0; k < _slots.Length - 1; k++)
+                PostNext();
             while (inFlight.TryDequeue(out var ready))
             {
                 queue.Wait(ready);

@@ -30,7 +30,6 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             throw new CoresiftException(options.Split ? "VMCORE and at least two DUMPFILEs must be given" : "VMCORE and DUMPFILE must be given");
         string vmcore = options.InputPaths[0];
         IReadOnlyList<string> dumpfiles = options.Flatten ? ["standard output (flattened)"] : options.OutputPaths;
-        RejectUnbuiltOptions();
 
         var limits = Limits.Default;
         // From here the first signal stops the writer (a second one ends the process).
@@ -130,8 +129,8 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         // The writer's buffers come out of the same memory as the bitmaps (at a tight cap, forgetting them made the
         // GC heap limit fail now and then: two 8.8 MiB cycle bitmaps filled a 17 MiB budget with 10 MiB of buffers beside).
         int pageSize = kernel.PageSize;
-        // pageSize + pageSize / 4 covers every codec's bound for one page (snappy's n + n/6 + 32 is the largest).
-        long writerBytes = KdumpWriter.PageStream.BufferBytes(pageSize, pageSize + pageSize / 4, pageSize << options.BlockOrder, Threads);
+        int maxPacked = CodecFactory()?.Invoke().MaxCompressedLength(pageSize) ?? pageSize;
+        long writerBytes = KdumpWriter.PageStream.BufferBytes(pageSize, maxPacked, pageSize << options.BlockOrder, Threads);
         var bitmaps = system.Less(writerBytes, "the writer's buffers");
         var sizing = options.CyclicBufferKiB is long kib ? MemoryBudget.FromCyclicBuffer(kib) : bitmaps;
         var plan = CyclePlan.For(kernel.MaxMapnr, sizing);
@@ -238,22 +237,20 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         return (filter, result);
     }
 
-    /// <summary>Options whose work is not built yet fail instead of being ignored.</summary>
-    private void RejectUnbuiltOptions()
+    /// <summary>Makes one page codec of the chosen compression per call (one per writer thread); null when uncompressed.</summary>
+    private Func<IPageCodec>? CodecFactory() => options.Compression switch
     {
-    }
+        CompressionKind.Zlib => () => new ZlibPageCodec(),
+        CompressionKind.Snappy => () => new SnappyPageCodec(),
+        CompressionKind.Zstd => () => new ZstdPageCodec(),
+        CompressionKind.Lzo => () => new LzoPageCodec(),
+        _ => null,
+    };
 
     /// <summary>Writes one kdump-compressed file, or one --split member covering range.</summary>
     private KdumpResult Write(IOutputSink output, DumpInput input, KernelModel kernel, DumpFilter filter, DumpLevel level, (ulong Start, ulong End)? range)
     {
-        Func<IPageCodec>? newCodec = options.Compression switch
-        {
-            CompressionKind.Zlib => () => new ZlibPageCodec(),
-            CompressionKind.Snappy => () => new SnappyPageCodec(),
-            CompressionKind.Zstd => () => new ZstdPageCodec(),
-            CompressionKind.Lzo => () => new LzoPageCodec(),
-            _ => null,
-        };
+        Func<IPageCodec>? newCodec = CodecFactory();
         var codec = newCodec?.Invoke();
         byte[] notes = input.ReadNoteSegments();
         var (vmcoreinfoOffset, vmcoreinfoSize) = input.VmcoreinfoInNotes();
