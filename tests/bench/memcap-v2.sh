@@ -138,22 +138,9 @@ QEMU_CMD=(qemu-system-x86_64 -name coresift-memcap-v2 -machine pc "${ACCEL_ARGS[
 printf '%q ' "${QEMU_CMD[@]}" >"$WORK/qemu-cmdline.txt"
 echo >>"$WORK/qemu-cmdline.txt"
 
-QEMU_PID=""
-cleanup() {
-    if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
-        kill "$QEMU_PID" 2>/dev/null || true
-        sleep 1
-        kill -9 "$QEMU_PID" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+qemu_kill_on_exit
 
-console_tail() {
-    echo "---- last console lines ($CONSOLE) ----" >&2
-    tr -d '\r' <"$CONSOLE" | tail -n 25 >&2 || true
-    echo "----" >&2
-}
+console_tail() { console_file_tail "$CONSOLE" 25; }
 
 log "booting $KVER ($MEM, $SMP CPUs, accel $ACCEL) with $VMCORE read-only; $COLD cold + 1 uncapped + $WARM warm coresift runs, $PARENT parent-limit run, $MDF makedumpfile runs"
 T0=$SECONDS

@@ -114,22 +114,9 @@ capture_failed() {
     exit 2
 }
 
-QEMU_PID=""
-cleanup() {
-    if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
-        kill "$QEMU_PID" 2>/dev/null || true
-        sleep 1
-        kill -9 "$QEMU_PID" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+qemu_kill_on_exit
 
-console_tail() {
-    echo "---- last console lines ($WORK/console.log) ----" >&2
-    tr -d '\r' <"$WORK/console.log" 2>/dev/null | grep -av '^\(iomem\|meminfo\|zoneinfo\|buddyinfo\|vmstat\) ' | tail -n 30 >&2 || true
-    echo "----" >&2
-}
+console_tail() { console_file_tail "$WORK/console.log" 30 '^\(iomem\|meminfo\|zoneinfo\|buddyinfo\|vmstat\) '; }
 
 # ------------------------------------------------------------ images ----
 CAPTURE_CMDLINE="console=ttyS0 nr_cpus=1 irqpoll nousb reset_devices panic=1 loglevel=4"

@@ -72,22 +72,9 @@ BASE=${CORE%.elf}
 BASE=${BASE%.vmcore}
 [ -n "$TRUTH" ] || TRUTH=$BASE.truth.txt
 
-QEMU_PID=""
-cleanup() {
-    if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
-        kill "$QEMU_PID" 2>/dev/null || true
-        sleep 1
-        kill -9 "$QEMU_PID" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+qemu_kill_on_exit
 
-console_tail() {
-    echo "---- last console lines ($WORK/console.log) ----" >&2
-    tr -d '\r' <"$WORK/console.log" 2>/dev/null | tail -n 30 >&2 || true
-    echo "----" >&2
-}
+console_tail() { console_file_tail "$WORK/console.log" 30; }
 
 build_initramfs() {
     local cap=$WORK/capture first=$WORK/first

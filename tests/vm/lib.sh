@@ -269,3 +269,32 @@ mdf_stats() {
     done
     rm -f "$work/mdf-out"
 }
+
+# ------------------------------------------------------- QEMU guest ----
+# The QEMU a script started in the background; qemu_kill stops it (TERM, then KILL) if it still runs.
+QEMU_PID=""
+qemu_kill() {
+    if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
+        kill "$QEMU_PID" 2>/dev/null || true
+        sleep 1
+        kill -9 "$QEMU_PID" 2>/dev/null || true
+    fi
+}
+
+# Kills the guest however the script ends ($1: more to run at exit, optional); Ctrl-C ends it with 130.
+qemu_kill_on_exit() {
+    # shellcheck disable=SC2064 # $1 is expanded now on purpose
+    trap "qemu_kill; ${1:-:}" EXIT
+    trap 'exit 130' INT TERM
+}
+
+# console_file_tail FILE LINES [SKIP-REGEX]: the last lines of a guest console on stderr, for failure reports.
+console_file_tail() {
+    echo "---- last console lines ($1) ----" >&2
+    if [ -n "${3:-}" ]; then
+        tr -d '\r' <"$1" 2>/dev/null | grep -av "$3" | tail -n "$2" >&2 || true
+    else
+        tr -d '\r' <"$1" 2>/dev/null | tail -n "$2" >&2 || true
+    fi
+    echo "----" >&2
+}

@@ -107,23 +107,10 @@ build_initramfs() {
 }
 
 # ------------------------------------------------------------ VM run ----
-QEMU_PID=""
-cleanup() {
-    if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
-        kill "$QEMU_PID" 2>/dev/null || true
-        sleep 1
-        kill -9 "$QEMU_PID" 2>/dev/null || true
-    fi
-    if [ -n "${OUT_TMP:-}" ]; then rm -f "$OUT_TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+remove_partial_output() { if [ -n "${OUT_TMP:-}" ]; then rm -f "$OUT_TMP"; fi; }
+qemu_kill_on_exit remove_partial_output
 
-console_tail() {
-    echo "---- last console lines ($WORK/console.log) ----" >&2
-    tr -d '\r' <"$WORK/console.log" 2>/dev/null | tail -n 25 >&2 || true
-    echo "----" >&2
-}
+console_tail() { console_file_tail "$WORK/console.log" 25; }
 
 run_vm() {
     local cpu append t0 clean buffered tmpfs anon zero churn
