@@ -100,10 +100,26 @@ internal static unsafe class Lzo1xEncoder
 
     /// <summary>Returns the first position from p where the bytes differ from those at q (or the end of the input).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte* ExtendMatch(byte* p, byte* q, byte* sEnd)
+    internal static byte* ExtendMatch(byte* p, byte* q, byte* sEnd)
     {
         unchecked
         {
+            // 32 bytes per step (two SSE2 compares): long matches, such as the runs of a zero or patterned page, are
+            // most of LZO's time on compressible pages.
+            while (p <= sEnd - 32)
+            {
+                Vector128<byte> e0 = Vector128.Equals(Vector128.Load(p), Vector128.Load(q));
+                Vector128<byte> e1 = Vector128.Equals(Vector128.Load(p + 16), Vector128.Load(q + 16));
+                if ((e0 & e1).ExtractMostSignificantBits() != 0xFFFF)
+                {
+                    uint m0 = e0.ExtractMostSignificantBits();
+                    return m0 != 0xFFFF
+                        ? p + BitOperations.TrailingZeroCount(~m0)
+                        : p + 16 + BitOperations.TrailingZeroCount(~e1.ExtractMostSignificantBits());
+                }
+                p += 32;
+                q += 32;
+            }
             while (p <= sEnd - 8)
             {
                 ulong x = Unsafe.ReadUnaligned<ulong>(p) ^ Unsafe.ReadUnaligned<ulong>(q);

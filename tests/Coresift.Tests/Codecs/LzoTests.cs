@@ -150,6 +150,30 @@ public class LzoTests
     }
 
     [Fact]
+    public unsafe void ExtendMatchStopsAtTheFirstDifferenceOrTheEnd()
+    {
+        // The extension compares 32, then 8, then 1 byte at a time: every length up to 100 and every end-of-input
+        // distance, with the difference in each lane of each block, must come out exact (not early, not late).
+        var a = new byte[160];
+        var b = new byte[160];
+        for (int start = 0; start < 3; start++)
+            for (int avail = 0; avail <= 100; avail++)
+                for (int diff = 0; diff <= avail; diff++)
+                {
+                    LzoTestData.Random(a.Length, avail * 131 + diff).CopyTo(a, 0);
+                    a.CopyTo(b, 0);
+                    if (diff < avail)
+                        b[start + diff] ^= (byte)(1 + (diff & 0x7F));
+                    fixed (byte* pa = a)
+                    fixed (byte* pb = b)
+                    {
+                        byte* end = Lzo1xEncoder.ExtendMatch(pa + start, pb + start, pa + start + avail);
+                        Assert.Equal(diff, (int)(end - (pa + start)));
+                    }
+                }
+    }
+
+    [Fact]
     public void PageCodecRoundTripsAndReportsLzoFlag()
     {
         var codec = new LzoPageCodec();
