@@ -635,6 +635,7 @@ def cmd_run(a):
     # ---- codec speed and the bound ----
     set_name = os.path.basename(a.vmcore)
     codec = parse_codecbench(a.codecbench, set_name)
+    kept_codec = parse_codecbench(a.codecbench, "kept-d31.kdump")
 
     finished = datetime.datetime.now(datetime.timezone.utc)
     load1 = os.getloadavg()
@@ -786,6 +787,30 @@ def cmd_run(a):
     else:
         w("- TODO: no LZO speed (tests/bench/CodecBench did not run, see tests/bench/work/codecbench*.{log,err}); "
           "the bound above is the read time only.")
+
+    # ---- -l -d 31: LZO's share ----
+    if kept_codec:
+        pages = next(iter(kept_codec.values()))[1]
+        kept_bytes = pages * 4096
+        row = cells.get(("-l -d 31", 1))
+        md_w = row["makedumpfile"].med("wall") if row and row["makedumpfile"].ok else None
+        w("")
+        w("## LZO's share of `-l -d 31`")
+        w("")
+        w(f"The {pages:,} non-zero pages a `-l -d 31` dump of this vmcore keeps ({kept_bytes / MIB:,.0f} MiB), decoded "
+          "from such a dump and compressed one by one on one thread (tests/bench/CodecBench, best of 3, pages hot in "
+          "the CPU cache, so this is the least LZO can take). Each tool must compress exactly these pages.")
+        w("")
+        w("| LZO1X-1 | MB/s | stored/input | seconds for the kept pages | share of makedumpfile's 1-thread wall |")
+        w("|---|---:|---:|---:|---:|")
+        for name, (mbps, _, rat) in kept_codec.items():
+            secs = kept_bytes / (mbps * 1e6)
+            w(f"| {name} | {mbps:,.0f} | {rat:.3f} | {secs:.3f} | {ratio(secs, md_w)} |")
+        w("")
+        w("Targets (issue): coresift's `-l -d 31` at most 0.5x of makedumpfile's 1-thread wall"
+          + (f" ({0.5 * md_w:.3f} s)" if md_w else "") + ", and at most 0.3x with 2 threads"
+          + (f" ({0.3 * md_w:.3f} s)" if md_w else "") + ". Compressing these pages on one thread is the row "
+          "above; on two, at best half of it.")
 
     # ---- cap ----
     w("")

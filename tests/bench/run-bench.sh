@@ -195,6 +195,17 @@ if command -v dotnet >/dev/null && [ -f "$BENCH_DIR/CodecBench/CodecBench.csproj
             log "CodecBench failed (see $WORK/codecbench.err); the bound shows the read time only"
             rm -f "$CODEC_OUT"
         fi
+        # The pages -l -d 31 keeps, decoded from a dump of them: LZO's share of that dump, with either LZO.
+        KEPT=$WORK/kept-d31.kdump
+        rm -f "$KEPT"
+        log "LZO speed on the pages -d 31 keeps (CodecBench on a -l -d 31 dump)"
+        if [ -s "$CODEC_OUT" ] && "$WORK/coresift" -l -d 31 --num-threads 1 "$CORE" "$KEPT" >"$WORK/kept-d31.log" 2>&1; then
+            dotnet "$dll" --runs 3 --codecs lzo --max-pages 100000000 --sets "$(basename "$KEPT")" "$KEPT" \
+                >>"$CODEC_OUT" 2>>"$WORK/codecbench.err" || log "CodecBench on the kept pages failed (see $WORK/codecbench.err)"
+        else
+            log "no -l -d 31 dump for the kept pages (see $WORK/kept-d31.log)"
+        fi
+        rm -f "$KEPT"
     else
         log "CodecBench does not build (see $WORK/codecbench-build.log); the bound shows the read time only"
     fi

@@ -37,9 +37,12 @@ internal static class PageSets
         return [new("sparse", sparse), new("text", text), new("kstruct", kstruct), new("random", random), new("mixed", mixed)];
     }
 
-    /// <summary>Up to maxPages non-zero pages spread evenly over a file (e.g. an ELF vmcore).</summary>
+    /// <summary>Up to maxPages non-zero pages spread evenly over a file (e.g. an ELF vmcore), or, for a kdump-compressed
+    /// dump, its first maxPages non-zero dumped pages in pfn order (e.g. every page a -d 31 dump keeps).</summary>
     public static PageSet FromFile(string path, int maxPages)
     {
+        if (IsKdump(path))
+            return FromKdump(path, maxPages);
         using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         long total = f.Length / PageSet.PageSize;
         long step = Math.Max(1, total / ((long)maxPages * 3));
@@ -49,6 +52,33 @@ internal static class PageSets
         {
             f.Position = i * PageSet.PageSize;
             f.ReadExactly(buf);
+            if (buf.AsSpan().ContainsAnyExcept((byte)0))
+                pages.Add((byte[])buf.Clone());
+        }
+        return new PageSet("file", pages.ToArray());
+    }
+
+    /// <summary>True when the file starts with a kdump-compressed signature.</summary>
+    private static bool IsKdump(string path)
+    {
+        using var f = File.OpenRead(path);
+        var head = new byte[8];
+        return f.Read(head) == head.Length && Coresift.Input.KdumpFile.HasSignature(head);
+    }
+
+    /// <summary>The dumped non-zero pages of a kdump-compressed file, decoded with coresift's reader, up to maxPages.</summary>
+    private static PageSet FromKdump(string path, int maxPages)
+    {
+        using var input = Coresift.Input.DumpInput.Open(path, Coresift.Common.Limits.Default);
+        var kdump = input.Kdump!;
+        if (kdump.BlockSize != PageSet.PageSize)
+            throw new InvalidDataException($"{path}: block size {kdump.BlockSize}, not {PageSet.PageSize}");
+        var pages = new List<byte[]>();
+        var buf = new byte[PageSet.PageSize];
+        for (ulong pfn = kdump.Dumpable.NextSet(0); pfn != ulong.MaxValue && pages.Count < maxPages; pfn = kdump.Dumpable.NextSet(pfn + 1))
+        {
+            if (!kdump.TryReadPage(pfn, buf))
+                throw new InvalidDataException($"{path}: page {pfn:x} does not decode");
             if (buf.AsSpan().ContainsAnyExcept((byte)0))
                 pages.Add((byte[])buf.Clone());
         }

@@ -2,8 +2,9 @@ using System.Reflection;
 using Coresift.Bench;
 using Coresift.Codecs;
 
-// Usage: CodecBench [--quick] [--runs N] [--sets name,name] [--codecs lzo,zlib,snappy,zstd] [file...]
-// Files (e.g. ELF vmcores) add a page set each; all-zero pages are skipped. --quick: 1 run of 0.1 s.
+// Usage: CodecBench [--quick] [--runs N] [--max-pages N] [--sets name,name] [--codecs lzo,zlib,snappy,zstd] [file...]
+// Files add a page set each: an ELF vmcore (or any file) is sampled evenly, a kdump-compressed dump gives its dumped
+// pages in pfn order; all-zero pages are skipped; at most --max-pages (8192) per file. --quick: 1 run of 0.1 s.
 const int PagesPerSet = 4096;
 bool quick = args.Contains("--quick");
 double minSeconds = quick ? 0.1 : 0.25;
@@ -11,6 +12,8 @@ int runsAt = Array.IndexOf(args, "--runs");
 int runs = runsAt >= 0 && runsAt + 1 < args.Length ? int.Parse(args[runsAt + 1], System.Globalization.CultureInfo.InvariantCulture) : quick ? 1 : 3;
 int setsAt = Array.IndexOf(args, "--sets");
 string[]? only = setsAt >= 0 && setsAt + 1 < args.Length ? args[setsAt + 1].Split(',') : null;
+int maxAt = Array.IndexOf(args, "--max-pages");
+int maxPages = maxAt >= 0 && maxAt + 1 < args.Length ? int.Parse(args[maxAt + 1], System.Globalization.CultureInfo.InvariantCulture) : 8192;
 int codecsAt = Array.IndexOf(args, "--codecs");
 string[]? onlyFormats = codecsAt >= 0 && codecsAt + 1 < args.Length ? args[codecsAt + 1].Split(',') : null;
 if (onlyFormats?.Except(["lzo", "zlib", "snappy", "zstd"]).FirstOrDefault() is { } unknown)
@@ -18,7 +21,7 @@ if (onlyFormats?.Except(["lzo", "zlib", "snappy", "zstd"]).FirstOrDefault() is {
     Console.Error.WriteLine($"--codecs: unknown format '{unknown}' (lzo, zlib, snappy, zstd)");
     return 2;
 }
-var files = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--sets" or "--runs" or "--codecs"))).ToList();
+var files = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--sets" or "--runs" or "--codecs" or "--max-pages"))).ToList();
 
 // One group per kdump format: coresift's codec and the native C library makedumpfile links, timed against each other
 // (alternating chunk by chunk) on the same pages. LZO stays first: tests/bench/bench.py takes the first "coresift" and
@@ -39,7 +42,7 @@ if (onlyFormats == null || onlyFormats.Contains("zstd"))
 
 var sets = PageSets.Synthetic(PagesPerSet);
 foreach (var path in files)
-    sets.Add(PageSets.FromFile(path, 8192) with { Name = Path.GetFileName(path) });
+    sets.Add(PageSets.FromFile(path, maxPages) with { Name = Path.GetFileName(path) });
 
 Console.WriteLine($"runtime {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, " +
     $"{(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "NativeAOT")}, " +
