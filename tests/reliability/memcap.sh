@@ -9,7 +9,7 @@
 # Input: a synthetic vmcore of a sparse machine, 32 MiB of RAM at 0 and 16 MiB just below 4 TiB, with page
 # structs for both (made by the xunit builders, tests/Coresift.Tests/Filter/SparseHugeVmcoreTests.cs):
 # max_mapnr is 2^30, so each bitmap is 128 MiB and both 256 MiB. Also the real sample vmcore.
-# Each run: coresift -l -d 31 --message-level 31 in a fresh memory cgroup; recorded are the budget and the
+# Each run: coresift -l -d 31 (sparse-4TiB-E: -E -d 31) --message-level 31 in a fresh memory cgroup; recorded are the budget and the
 # cycles coresift reports, its peak RSS (ru_maxrss = VmHWM), the cgroup's max_usage_in_bytes (this counts
 # page cache too: the input file and the dump being written), failcnt, OOM kills, and whether the dump is
 # byte-identical to the one made without a limit and passes tests/reliability/dumpcheck.py. Needs root.
@@ -41,9 +41,9 @@ OUT=$RESULTS/memcap.tsv
 TMP=$OUT.tmp
 printf 'input\tmax_mapnr\tfull_bitmaps_MiB\tcap_MiB\trc\tbudget_KiB\tbudget_source\tcycles\tpeak_rss_MiB\tcgroup_max_usage_MiB\tfailcnt\toom_kills\tseconds\tsame_as_uncapped\tdumpcheck\n' >"$TMP"
 
-# run INPUT NAME CAP_MIB|none
+# run INPUT NAME CAP_MIB|none [OPTIONS]   (OPTIONS: "-l -d 31" unless given)
 run() {
-    local input=$1 name=$2 cap=$3 cg rc=0 budget source cycles mapnr rss usage failcnt oom secs same dc t0 t1
+    local input=$1 name=$2 cap=$3 opts=${4:--l -d 31} cg rc=0 budget source cycles mapnr rss usage failcnt oom secs same dc t0 t1
     cg=/sys/fs/cgroup/memory/coresift-memcap-$$-$name-$cap
     mkdir "$cg"
     CGS+=("$cg")
@@ -52,7 +52,7 @@ run() {
     sync; echo 1 >/proc/sys/vm/drop_caches 2>/dev/null || true   # each run starts with the input out of the page cache
     t0=$(date +%s%N)
     sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$cg" \
-        /usr/bin/time -f %M -o "$WORK/maxrss" "$CORESIFT" -l -d 31 --message-level 31 "$input" "$WORK/dump" \
+        /usr/bin/time -f %M -o "$WORK/maxrss" "$CORESIFT" $opts --message-level 31 "$input" "$WORK/dump" \
         >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
     t1=$(date +%s%N)
     mapnr=$(sed -n 's/^max_mapnr *: *//p' "$WORK/stdout" | head -1)
@@ -78,6 +78,8 @@ run() {
 }
 
 for cap in $CAPS; do run "$SPARSE" sparse-4TiB "$cap"; done
+# -E needs its bitmaps in more than one pass (segments first, then data): they come a cycle at a time, as for -l.
+for cap in none 64 32; do run "$SPARSE" sparse-4TiB-E "$cap" "-E -d 31"; done
 for cap in none 64 32; do run "$VMCORE" sample-6.1 "$cap"; done
 mv "$TMP" "$OUT"
 rel_log "wrote ${OUT#$ROOT/} ($(($(wc -l <"$OUT") - 1)) rows)"

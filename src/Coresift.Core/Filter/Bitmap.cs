@@ -118,6 +118,26 @@ public sealed class Bitmap
         return n;
     }
 
+    /// <summary>The number of set bits among pfns [start, end); pfns outside the bitmap count as clear.</summary>
+    public ulong CountSet(ulong start, ulong end)
+    {
+        if (end <= start || end <= BasePfn || (start >= BasePfn && start - BasePfn >= Length))
+            return 0;
+        ulong lo = (start > BasePfn ? start : BasePfn) - BasePfn;
+        ulong hi = Math.Min(end - BasePfn, Length);
+        ulong first = lo >> 6, last = (hi - 1) >> 6, n = 0;
+        for (ulong w = first; w <= last; w++)
+        {
+            ulong word = _words[w];
+            if (w == first)
+                word &= ulong.MaxValue << (int)(lo & 63);
+            if (w == last && (hi & 63) != 0)
+                word &= (1UL << (int)(hi & 63)) - 1;
+            n += (ulong)BitOperations.PopCount(word);
+        }
+        return n;
+    }
+
     /// <summary>Copies another bitmap of the same extent into this one.</summary>
     public void CopyFrom(Bitmap other)
     {

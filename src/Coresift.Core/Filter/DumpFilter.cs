@@ -7,7 +7,7 @@ namespace Coresift.Filter;
 /// Decides which pages a dump keeps, cycle by cycle: every page struct is read once (pass 1), each cycle's 2nd bitmap is
 /// kept compactly while the budget allows, and only cycles that did not fit are scanned again when the writer asks.
 /// </summary>
-public sealed class DumpFilter
+public sealed class DumpFilter : IDumpableCycles
 {
     private readonly KernelModel _kernel;
     private readonly DumpLevel _level;
@@ -20,7 +20,6 @@ public sealed class DumpFilter
     private long _cacheBytes;
     private Bitmap? _backed, _dumpable;
     private ulong[] _pagesBefore = [];                               // dumpable pages in the cycles before each cycle
-    private (ulong Cycle, Bitmap Bitmap, ulong[] WordRanks)? _rankCycle; // the cycle RankOf looked at last
 
     /// <summary>The counters, filled by <see cref="Run"/>.</summary>
     public DumpStats Stats { get; } = new();
@@ -167,41 +166,97 @@ public sealed class DumpFilter
     }
 
     /// <summary>
-    /// The index of pfn among the dumpable pages (its page descriptor's place), or null when it is not dumpable, or
-    /// when its cycle's bitmap was not kept (no rescan just for this). Fastest for ascending pfns.
+    /// Gives pfns their index among the dumpable pages (their page descriptor's place), for pages written before the
+    /// pfn-order pass. It holds one kept cycle's bitmap and a cursor, no rank table, so ascending pfns cost a popcount
+    /// of the words between them; drop it when done, since that bitmap is memory beyond the cycle plan's.
     /// </summary>
-    public ulong? RankOf(ulong pfn)
+    public DumpableRanker NewRanker() => new(this);
+
+    /// <summary>See <see cref="NewRanker"/>.</summary>
+    public sealed class DumpableRanker
     {
-        if (pfn >= _kernel.MaxMapnr || _cache.Length == 0)
-            return null;
-        ulong cycle = Plan.IndexOf(pfn);
-        if (_rankCycle is not { } rc || rc.Cycle != cycle)
+        private readonly DumpFilter _f;
+        private ulong _cycle;
+        private Bitmap? _bitmap;
+        private ulong _at, _below;   // _below: dumpable pfns of the cycle in [BasePfn, _at)
+
+        internal DumpableRanker(DumpFilter filter) => _f = filter;
+
+        /// <summary>The index of pfn among the dumpable pages, or null when it is not dumpable, or when its cycle's
+        /// bitmap was not kept (no rescan just for this).</summary>
+        public ulong? RankOf(ulong pfn)
         {
-            Bitmap? bm = _cache[cycle] switch { Bitmap b => b, CompactBitmap c => c.Decode(), _ => null };
-            if (bm is null)
+            if (pfn >= _f._kernel.MaxMapnr || _f._cache.Length == 0)
                 return null;
-            var words = bm.Words;
-            var ranks = new ulong[words.Length];
-            ulong sum = 0;
-            for (int w = 0; w < words.Length; w++)
+            ulong cycle = _f.Plan.IndexOf(pfn);
+            if (_bitmap is null || _cycle != cycle)
             {
-                ranks[w] = sum;
-                sum += (ulong)System.Numerics.BitOperations.PopCount(words[w]);
+                _bitmap = _f._cache[cycle] switch { Bitmap b => b, CompactBitmap c => c.Decode(), _ => null };
+                if (_bitmap is null)
+                    return null;
+                _cycle = cycle;
+                _at = _bitmap.BasePfn;
+                _below = 0;
             }
-            _rankCycle = rc = (cycle, bm, ranks);
+            if (!_bitmap.Test(pfn))
+                return null;
+            if (pfn < _at)
+            {
+                _at = _bitmap.BasePfn;
+                _below = 0;
+            }
+            _below += _bitmap.CountSet(_at, pfn);
+            _at = pfn;
+            return _f._pagesBefore[cycle] + _below;
         }
-        if (!rc.Bitmap.Test(pfn))
-            return null;
-        ulong i = pfn - rc.Bitmap.BasePfn;
-        ulong below = rc.Bitmap.Words[(int)(i >> 6)] & ((1UL << (int)(i & 63)) - 1);
-        return _pagesBefore[cycle] + rc.WordRanks[(int)(i >> 6)] + (ulong)System.Numerics.BitOperations.PopCount(below);
     }
 
     /// <summary>The 1st bitmap over all pfns (built on first use).</summary>
     public Bitmap Backed => _backed ??= BackedCycle(0, _kernel.MaxMapnr);
 
-    /// <summary>The 2nd bitmap over all pfns (built on first use; whole-file writers such as -E need it).</summary>
-    public Bitmap Dumpable
+    /// <summary>
+    /// Counts dumpable pfns in ranges: whole cycles from their counts, partial ones from their bitmap. The counter
+    /// remembers the last cycle it fetched, so ascending ranges fetch (and maybe rescan) each cycle once; drop it
+    /// when done, since that cycle's bitmap is memory beyond the cycle plan's.
+    /// </summary>
+    public DumpableCounter NewCounter() => new(this);
+
+    /// <summary>See <see cref="NewCounter"/>.</summary>
+    public sealed class DumpableCounter
+    {
+        private readonly DumpFilter _f;
+        private (ulong Cycle, Bitmap Bitmap)? _last;
+
+        internal DumpableCounter(DumpFilter filter) => _f = filter;
+
+        /// <summary>Dumpable pfns in [start, end).</summary>
+        public ulong Count(ulong start, ulong end)
+        {
+            var plan = _f.Plan;
+            end = Math.Min(end, _f._kernel.MaxMapnr);
+            ulong n = 0;
+            while (start < end)
+            {
+                ulong i = plan.IndexOf(start);
+                var (cs, ce) = plan.Cycle(i);
+                ulong stop = Math.Min(end, ce);
+                if (start == cs && stop == ce)
+                    n += (i + 1 < (ulong)_f._pagesBefore.Length ? _f._pagesBefore[i + 1] : _f.DumpablePages) - _f._pagesBefore[i];
+                else
+                {
+                    if (_last is not { } c || c.Cycle != i)
+                        _last = c = (i, _f.DumpableCycle(i));
+                    n += c.Bitmap.CountSet(start, stop);
+                }
+                start = stop;
+            }
+            return n;
+        }
+    }
+
+    /// <summary>The 2nd bitmap over all pfns, built on first use (tests; writers take it cycle by cycle, since on a
+    /// machine of terabytes it would not fit the budget).</summary>
+    internal Bitmap Dumpable
     {
         get
         {

@@ -30,11 +30,13 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
     /// <summary>Set by a signal: the zero-page search stops (unchecked pages are kept) and the copy stops as on a full device.</summary>
     public CancellationToken Interrupt { get; init; }
 
-    /// <summary>Plans the segments from the dumpable bitmap (zero pages found here when excludeZero), then writes the file.</summary>
-    public ElfResult Write(Bitmap dumpable, ulong maxMapnr, bool excludeZero)
+    /// <summary>Plans the segments from the dumpable cycles (zero pages found here when excludeZero), then writes the file.</summary>
+    /// <remarks>Only one cycle's bitmaps are held at a time (its dumpable and zero pages), so the memory stays within
+    /// the cycle plan's budget however large the machine.</remarks>
+    public ElfResult Write(IDumpableCycles dumpable, ulong maxMapnr, bool excludeZero)
     {
-        var zero = excludeZero ? FindZeroPages(dumpable, maxMapnr) : null;
-        var plan = Plan(dumpable, maxMapnr, zero);
+        var kept = new KeptPages(this, dumpable, maxMapnr, excludeZero);
+        var plan = Plan(kept);
         int phnum = 1 + plan.Count;
         bool extended = phnum >= PnXnum;
         long phoff = Elf64.EhdrSize;
@@ -56,33 +58,69 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
         catch (OutputFullException e)
         {
             WriteElfFlags(core.Flags | 1);
-            return Result(segments, zero, maxMapnr, true, e.Message);
+            return Result(segments, kept.ZeroPages, true, e.Message);
         }
-        return Result(segments, zero, maxMapnr, false, null);
+        return Result(segments, kept.ZeroPages, false, null);
     }
 
-    /// <summary>Marks pages that are all zero (pfns below maxMapnr that are dumpable, and every page above it).</summary>
-    private Bitmap FindZeroPages(Bitmap dumpable, ulong maxMapnr)
+    /// <summary>Whether each pfn goes into the file, one window of pfns (a cycle, or its like above max_mapnr) at a time.</summary>
+    private sealed class KeptPages(ElfDumpWriter writer, IDumpableCycles cycles, ulong maxMapnr, bool excludeZero)
     {
-        ulong top = 0;
-        foreach (var l in core.Loads)
-            top = Math.Max(top, (l.PhysicalAddress + l.MemorySize + (ulong)pageSize - 1) / (ulong)pageSize);
-        var zero = new Bitmap(0, top);
-        const ulong chunk = 1UL << 15;   // pfns per work item; items own whole bitmap words, so threads never share one
+        private readonly Bitmap _counted = new(0, cycles.Plan.Count);   // windows whose zero pages are counted
+        private ulong _window = ulong.MaxValue;
+        private Bitmap? _dumpable, _zero;
+
+        /// <summary>Zero pages below max_mapnr, counted once per window.</summary>
+        public ulong ZeroPages { get; private set; }
+
+        /// <summary>True when pfn is dumpable (every pfn above max_mapnr is) and not a zero page left out.</summary>
+        public bool Keep(ulong pfn)
+        {
+            ulong window = pfn / cycles.Plan.CyclePfns;
+            if (window != _window)
+                Enter(window);
+            return (pfn >= maxMapnr || _dumpable!.Test(pfn)) && !(_zero?.Test(pfn) ?? false);
+        }
+
+        /// <summary>Fetches a window's dumpable pfns and, when zero pages go, finds them.</summary>
+        private void Enter(ulong window)
+        {
+            _window = window;
+            ulong start = window * cycles.Plan.CyclePfns;
+            _dumpable = window < cycles.Plan.Count ? cycles.DumpableCycle(window) : null;
+            if (!excludeZero)
+                return;
+            _zero = writer.FindZeroPages(_dumpable, start, start + cycles.Plan.CyclePfns, maxMapnr);
+            if (window < cycles.Plan.Count && !_counted.Test(window))
+            {
+                _counted.SetRange(window, window + 1);
+                ZeroPages += _zero.CountSet(start, maxMapnr);
+            }
+        }
+    }
+
+    /// <summary>Marks the pages of pfns [start, end) with file data that are all zero: those dumpable (null: all) below
+    /// maxMapnr, and every one above it.</summary>
+    private Bitmap FindZeroPages(Bitmap? dumpable, ulong start, ulong end, ulong maxMapnr)
+    {
+        var zero = new Bitmap(start, end - start);
+        const ulong chunk = 1UL << 15;   // pfns per work item; start is a multiple of 512, so threads never share a word
         foreach (var l in core.Loads)
         {
-            ulong first = l.PhysicalAddress / (ulong)pageSize, end = (l.PhysicalAddress + l.FileSize) / (ulong)pageSize;
-            if (end <= first)
+            ulong first = Math.Max(start, l.PhysicalAddress / (ulong)pageSize);
+            ulong last = Math.Min(end, (l.PhysicalAddress + l.FileSize) / (ulong)pageSize);
+            if (last <= first)
                 continue;
-            long items = (long)((end - 1) / chunk - first / chunk + 1);
+            long items = (long)((last - 1 - start) / chunk - (first - start) / chunk + 1);
+            ulong firstItem = (first - start) / chunk;
             var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Threads) };
             Parallel.For(0L, items, options, () => new byte[pageSize], (item, _, buf) =>
             {
-                ulong lo = Math.Max(first, (first / chunk + (ulong)item) * chunk);
-                ulong hi = Math.Min(end, (first / chunk + (ulong)item + 1) * chunk);
+                ulong lo = Math.Max(first, start + (firstItem + (ulong)item) * chunk);
+                ulong hi = Math.Min(last, start + (firstItem + (ulong)item + 1) * chunk);
                 for (ulong pfn = lo; pfn < hi && !Interrupt.IsCancellationRequested; pfn++)
                 {
-                    if (pfn < maxMapnr && !dumpable.Test(pfn))
+                    if (pfn < maxMapnr && dumpable is not null && !dumpable.Test(pfn))
                         continue;
                     ulong paddr = pfn * (ulong)pageSize;
                     if (!memory.TryGetSpan(paddr, pageSize, out ReadOnlySpan<byte> page))
@@ -104,7 +142,7 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
     private readonly record struct Planned(ElfSegment Segment, bool MidLoad);
 
     /// <summary>Cuts every input PT_LOAD into output segments.</summary>
-    private List<Planned> Plan(Bitmap dumpable, ulong maxMapnr, Bitmap? zero)
+    private List<Planned> Plan(KeptPages kept)
     {
         var result = new List<Planned>();
         ulong ps = (ulong)pageSize;
@@ -116,7 +154,7 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
             {
                 ulong pageStart = Math.Max(pfn * ps, loadStart), pageEnd = Math.Min((pfn + 1) * ps, loadEnd);
                 bool whole = pfn * ps >= loadStart && (pfn + 1) * ps <= fileEnd;
-                bool keep = whole && (pfn < maxMapnr ? dumpable.Test(pfn) : true) && !(zero?.Test(pfn) ?? false);
+                bool keep = whole && kept.Keep(pfn);
                 if (!keep)
                 {
                     if (run++ == 0)
@@ -221,15 +259,11 @@ public sealed class ElfDumpWriter(IOutputSink sink, ElfCore core, byte[] identit
     }
 
     /// <summary>The report's ELF rows: pages really left out (rounded up per segment) and the zero pages found.</summary>
-    private ElfResult Result(ElfSegment[] segments, Bitmap? zero, ulong maxMapnr, bool incomplete, string? reason)
+    private ElfResult Result(ElfSegment[] segments, ulong zeroPages, bool incomplete, string? reason)
     {
         ulong ps = (ulong)pageSize, excluded = 0;
         foreach (var g in segments)
             excluded += (g.MemSize - g.FileSize + ps - 1) / ps;
-        ulong zeros = 0;
-        if (zero is not null)
-            for (ulong pfn = zero.NextSet(0); pfn != ulong.MaxValue && pfn < maxMapnr; pfn = zero.NextSet(pfn + 1))
-                zeros++;
-        return new ElfResult(sink.Length, zeros, excluded, 0, segments.Length, incomplete, reason);
+        return new ElfResult(sink.Length, zeroPages, excluded, 0, segments.Length, incomplete, reason);
     }
 }

@@ -1,6 +1,3 @@
-using System.Numerics;
-using Coresift.Filter;
-
 namespace Coresift.Output;
 
 /// <summary>How --split shares pfns among the output files: whole split blocks, until each file holds its share of dumpable pages.</summary>
@@ -10,11 +7,12 @@ public static class SplitPlan
     public const long DefaultBlockBytes = 1L << 30;
 
     /// <summary>[start, end) pfn ranges, one per file; they cover [0, maxMapnr) and the last ends at maxMapnr.</summary>
-    public static IReadOnlyList<(ulong Start, ulong End)> Ranges(Bitmap dumpable, ulong maxMapnr, int files, ulong blockPfns)
+    /// <param name="countIn">The dumpable pages in [start, end); called with ascending, adjacent ranges.</param>
+    /// <param name="total">The dumpable pages in all.</param>
+    public static IReadOnlyList<(ulong Start, ulong End)> Ranges(Func<ulong, ulong, ulong> countIn, ulong total, ulong maxMapnr, int files, ulong blockPfns)
     {
         if (files < 1 || blockPfns == 0)
             throw new ArgumentOutOfRangeException(nameof(files));
-        ulong total = dumpable.PopCount();
         ulong share = total / (ulong)files;
         var ranges = new List<(ulong, ulong)>(files);
         ulong start = 0;
@@ -24,7 +22,7 @@ public static class SplitPlan
             while (end < maxMapnr && count < share)
             {
                 ulong next = Math.Min(end + blockPfns, maxMapnr);
-                count += CountSet(dumpable, end, next);
+                count += countIn(end, next);
                 end = next;
             }
             ranges.Add((start, end));
@@ -32,26 +30,5 @@ public static class SplitPlan
         }
         ranges.Add((start, maxMapnr));
         return ranges;
-    }
-
-    /// <summary>Set bits in [start, end).</summary>
-    private static ulong CountSet(Bitmap b, ulong start, ulong end)
-    {
-        ulong n = 0;
-        ReadOnlySpan<ulong> words = b.Words;
-        for (ulong p = start; p < end;)
-        {
-            if ((p & 63) == 0 && p + 64 <= end)
-            {
-                n += (ulong)BitOperations.PopCount(words[(int)(p >> 6)]);
-                p += 64;
-            }
-            else
-            {
-                if (b.Test(p)) n++;
-                p++;
-            }
-        }
-        return n;
     }
 }

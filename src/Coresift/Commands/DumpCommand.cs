@@ -109,16 +109,6 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         }
     }
 
-    /// <summary>Dumpable pages in [start, end) (a --split member), for the progress line.</summary>
-    private static ulong CountIn(DumpFilter filter, ulong start, ulong end)
-    {
-        ulong n = 0;
-        var d = filter.Dumpable;
-        for (ulong p = d.NextSet(start); p < end; p = d.NextSet(p + 1))
-            n++;
-        return n;
-    }
-
     /// <summary>Threads that scan page structs, read and compress pages: --num-threads, else every online CPU (a capture kernel usually has one).</summary>
     private int Threads => Math.Clamp(options.NumThreads is int n && n > 0 ? n : Environment.ProcessorCount, 1, 256);
 
@@ -126,15 +116,24 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     private CyclePlan PlanCycles(KernelModel kernel, out long cacheBudget)
     {
         var system = MemoryBudget.FromSystem();
+        // Under a cgroup limit the runtime bounds its own GC heap (75% of the limit), which can be less than the budget
+        // (at a 256 MiB cap with the input cached outside the cgroup: a 230 MiB budget, a 192 MiB heap): plan within it.
+        long heapRoom = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - MemoryBudget.RuntimeReserve;
+        if (heapRoom < system.Bytes)
+            system = system.Less(system.Bytes - heapRoom, "the runtime's GC heap limit");
         // The writer's buffers come out of the same memory as the bitmaps (at a tight cap, forgetting them made the
         // GC heap limit fail now and then: two 8.8 MiB cycle bitmaps filled a 17 MiB budget with 10 MiB of buffers beside).
         int pageSize = kernel.PageSize;
         int maxPacked = CodecFactory()?.Invoke().MaxCompressedLength(pageSize) ?? pageSize;
         long writerBytes = KdumpWriter.PageStream.BufferBytes(pageSize, maxPacked, pageSize << options.BlockOrder, Threads);
         var bitmaps = system.Less(writerBytes, "the writer's buffers");
-        var sizing = options.CyclicBufferKiB is long kib ? MemoryBudget.FromCyclicBuffer(kib) : bitmaps;
+        // A cycle is sized for two bitmaps, but the write phase holds up to four of its size at once (a 1st-bitmap slice,
+        // a decoded cycle, the ranker's or the ELF writer's zero pages, and one not yet collected): with cycles sized
+        // for the whole budget, caps of 64-256 MiB failed with "out of memory" whenever the budget was large.
+        var sizing = options.CyclicBufferKiB is long kib ? MemoryBudget.FromCyclicBuffer(kib)
+            : bitmaps.Less(bitmaps.Bytes / 2, "the write phase's other cycle-sized bitmaps");
         var plan = CyclePlan.For(kernel.MaxMapnr, sizing);
-        long cycleBitmaps = (long)(plan.CyclePfns / 4); // the two bitmaps of the cycle being worked on
+        long cycleBitmaps = (long)(plan.CyclePfns / 2); // four bitmaps of the cycle being worked on
         cacheBudget = Math.Max(0, bitmaps.Bytes - cycleBitmaps);
         sink.DebugLine($"memory budget: {system.Bytes >> 10} KiB ({system.Source})");
         BoundGcHeap(system);
@@ -197,13 +196,13 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         {
             ulong blockPfns = (ulong)((options.SplitBlockSizeKiB ?? SplitPlan.DefaultBlockBytes / 1024) * 1024 / kernel.PageSize);
             IReadOnlyList<(ulong, ulong)> ranges = options.Split
-                ? SplitPlan.Ranges(filter.Dumpable!, kernel.MaxMapnr, outputs.Length, Math.Max(blockPfns, 1))
+                ? SplitPlan.Ranges(filter.NewCounter().Count, filter.DumpablePages, kernel.MaxMapnr, outputs.Length, Math.Max(blockPfns, 1))
                 : [(0UL, ulong.MaxValue)];
             ulong zero = 0, bytes = 0;
             if (options.ElfOutput)
             {
                 var elf = new ElfDumpWriter(outputs[0]!, input.Elf!, input.ReadElfIdentity(), input.ReadNoteSegments(), kernel.Physical, kernel.PageSize) { Threads = Threads, Interrupt = Interrupt }
-                    .Write(filter.Dumpable!, kernel.MaxMapnr, (level & DumpLevel.Zero) != 0);
+                    .Write(filter, kernel.MaxMapnr, (level & DumpLevel.Zero) != 0);
                 (outputs[0] as FlattenedOutputSink)?.Finish();
                 filter.Stats.Zero = elf.ZeroPages;
                 filter.Stats.ExcludedInElf = elf.ExcludedInElf;
@@ -283,7 +282,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             }
             var pages = writer.BeginPages(kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, newCodec, Threads);
             pages.Interrupt = Interrupt;
-            ulong toWrite = range is { } r ? CountIn(filter, r.Start, r.End) : filter.DumpablePages;
+            ulong toWrite = range is { } r ? filter.NewCounter().Count(r.Start, r.End) : filter.DumpablePages;
             _progress.Begin("Copying data");
             pages.Progress = done => _progress.Update(done, toWrite);
             ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
@@ -297,7 +296,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                     writer.WriteBitmapSlice(second: true, filter.DumpableCycle(i));
                 var critical = CriticalPages.Find(kernel, Limits.Default);
                 sink.DebugLine($"written first: {critical.Sum(c => (long)(c.End - c.Start))} pfns in {critical.Count} ranges (kernel page tables, mem_section, struct pages, log)");
-                pages.WriteFirst(critical, filter.RankOf);
+                pages.WriteFirst(critical, filter.NewRanker().RankOf);
             }
             for (ulong i = 0; i < plan.Count; i++)
             {
@@ -409,6 +408,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             return;
         int shift = kernel.PageShift;
         ulong pages = 0, inDump = 0;
+        var counter = filter.NewCounter();
         foreach (var l in lost)
         {
             string where = $"file offsets 0x{l.FileOffset:x}-0x{l.FileEnd:x}";
@@ -418,28 +418,11 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                 continue;
             }
             ulong first = l.StartPfn(shift), end = l.EndPfn(shift);
-            ulong dumped = CountDumpable(filter, first, Math.Min(end, kernel.MaxMapnr));
+            ulong dumped = counter.Count(first, end);
             pages += end - first;
             inDump += dumped;
             sink.Warning($"WARNING: input read error ({l.Reason}) at {where}, pfn 0x{first:x}-0x{end:x}: {end - first} pages hit, {dumped} of them in the dump (unreadable bytes as zeros).");
         }
         sink.Warning($"WARNING: {pages} pages could not be read, wholly or partly, from the input ({lost.Count} {(lost.Count == 1 ? "range" : "ranges")}); {inDump} of them are in the dump with their unreadable bytes as zeros. The rest of the dump is complete.");
-    }
-
-    /// <summary>Dumpable pfns in [start, end), cycle by cycle.</summary>
-    private static ulong CountDumpable(DumpFilter filter, ulong start, ulong end)
-    {
-        ulong n = 0;
-        var plan = filter.Plan;
-        for (ulong i = 0; i < plan.Count && start < end; i++)
-        {
-            var (cs, ce) = plan.Cycle(i);
-            if (ce <= start || cs >= end)
-                continue;
-            var bm = filter.DumpableCycle(i);
-            for (ulong p = bm.NextSet(Math.Max(start, cs)); p < Math.Min(end, ce); p = bm.NextSet(p + 1))
-                n++;
-        }
-        return n;
     }
 }
