@@ -166,70 +166,36 @@ public sealed class DumpFilter : IDumpableCycles
     }
 
     /// <summary>
-    /// Gives pfns their index among the dumpable pages (their page descriptor's place), for pages written before the
-    /// pfn-order pass. It holds one kept cycle's bitmap and a cursor, no rank table, so ascending pfns cost a popcount
-    /// of the words between them; drop it when done, since that bitmap is memory beyond the cycle plan's.
+    /// A cursor over the 2nd bitmap for counts and ranks without whole bitmaps: it holds the one cycle's bitmap it
+    /// fetched last, so ascending calls fetch (and maybe rescan) each cycle once. Drop it when done, since that bitmap
+    /// is memory beyond the cycle plan's.
     /// </summary>
-    public DumpableRanker NewRanker() => new(this);
+    public DumpableCursor NewCursor() => new(this);
 
-    /// <summary>See <see cref="NewRanker"/>.</summary>
-    public sealed class DumpableRanker
+    /// <summary>See <see cref="NewCursor"/>.</summary>
+    public sealed class DumpableCursor
     {
         private readonly DumpFilter _f;
-        private ulong _cycle;
+        private ulong _cycle = ulong.MaxValue;
         private Bitmap? _bitmap;
-        private ulong _at, _below;   // _below: dumpable pfns of the cycle in [BasePfn, _at)
+        private ulong _at, _below;   // _below: dumpable pfns of the fetched cycle in [BasePfn, _at)
 
-        internal DumpableRanker(DumpFilter filter) => _f = filter;
+        internal DumpableCursor(DumpFilter filter) => _f = filter;
 
-        /// <summary>The index of pfn among the dumpable pages, or null when it is not dumpable, or when its cycle's
-        /// bitmap was not kept (no rescan just for this).</summary>
-        public ulong? RankOf(ulong pfn)
+        /// <summary>Cycle i's bitmap, fetched unless it is the one held.</summary>
+        private Bitmap Fetch(ulong i)
         {
-            if (pfn >= _f._kernel.MaxMapnr || _f._cache.Length == 0)
-                return null;
-            ulong cycle = _f.Plan.IndexOf(pfn);
-            if (_bitmap is null || _cycle != cycle)
+            if (_cycle != i || _bitmap is null)
             {
-                _bitmap = _f._cache[cycle] switch { Bitmap b => b, CompactBitmap c => c.Decode(), _ => null };
-                if (_bitmap is null)
-                    return null;
-                _cycle = cycle;
+                _bitmap = _f.DumpableCycle(i);
+                _cycle = i;
                 _at = _bitmap.BasePfn;
                 _below = 0;
             }
-            if (!_bitmap.Test(pfn))
-                return null;
-            if (pfn < _at)
-            {
-                _at = _bitmap.BasePfn;
-                _below = 0;
-            }
-            _below += _bitmap.CountSet(_at, pfn);
-            _at = pfn;
-            return _f._pagesBefore[cycle] + _below;
+            return _bitmap;
         }
-    }
 
-    /// <summary>The 1st bitmap over all pfns (built on first use).</summary>
-    public Bitmap Backed => _backed ??= BackedCycle(0, _kernel.MaxMapnr);
-
-    /// <summary>
-    /// Counts dumpable pfns in ranges: whole cycles from their counts, partial ones from their bitmap. The counter
-    /// remembers the last cycle it fetched, so ascending ranges fetch (and maybe rescan) each cycle once; drop it
-    /// when done, since that cycle's bitmap is memory beyond the cycle plan's.
-    /// </summary>
-    public DumpableCounter NewCounter() => new(this);
-
-    /// <summary>See <see cref="NewCounter"/>.</summary>
-    public sealed class DumpableCounter
-    {
-        private readonly DumpFilter _f;
-        private (ulong Cycle, Bitmap Bitmap)? _last;
-
-        internal DumpableCounter(DumpFilter filter) => _f = filter;
-
-        /// <summary>Dumpable pfns in [start, end).</summary>
+        /// <summary>Dumpable pfns in [start, end): whole cycles from their counts, partial ones from their bitmap.</summary>
         public ulong Count(ulong start, ulong end)
         {
             var plan = _f.Plan;
@@ -240,19 +206,40 @@ public sealed class DumpFilter : IDumpableCycles
                 ulong i = plan.IndexOf(start);
                 var (cs, ce) = plan.Cycle(i);
                 ulong stop = Math.Min(end, ce);
-                if (start == cs && stop == ce)
-                    n += (i + 1 < (ulong)_f._pagesBefore.Length ? _f._pagesBefore[i + 1] : _f.DumpablePages) - _f._pagesBefore[i];
-                else
-                {
-                    if (_last is not { } c || c.Cycle != i)
-                        _last = c = (i, _f.DumpableCycle(i));
-                    n += c.Bitmap.CountSet(start, stop);
-                }
+                n += start == cs && stop == ce
+                    ? (i + 1 < (ulong)_f._pagesBefore.Length ? _f._pagesBefore[i + 1] : _f.DumpablePages) - _f._pagesBefore[i]
+                    : Fetch(i).CountSet(start, stop);
                 start = stop;
             }
             return n;
         }
+
+        /// <summary>The index of pfn among the dumpable pages (its page descriptor's place), or null when it is not
+        /// dumpable, or when its cycle's bitmap was not kept (no rescan just for this). Ascending pfns cost a popcount
+        /// of the words between them: no rank table.</summary>
+        public ulong? RankOf(ulong pfn)
+        {
+            if (pfn >= _f._kernel.MaxMapnr || _f._cache.Length == 0)
+                return null;
+            ulong cycle = _f.Plan.IndexOf(pfn);
+            if (_f._cache[cycle] is null)
+                return null;
+            var bitmap = Fetch(cycle);
+            if (!bitmap.Test(pfn))
+                return null;
+            if (pfn < _at)
+            {
+                _at = bitmap.BasePfn;
+                _below = 0;
+            }
+            _below += bitmap.CountSet(_at, pfn);
+            _at = pfn;
+            return _f._pagesBefore[cycle] + _below;
+        }
     }
+
+    /// <summary>The 1st bitmap over all pfns, built on first use (tests; writers take it cycle by cycle).</summary>
+    internal Bitmap Backed => _backed ??= BackedCycle(0, _kernel.MaxMapnr);
 
     /// <summary>The 2nd bitmap over all pfns, built on first use (tests; writers take it cycle by cycle, since on a
     /// machine of terabytes it would not fit the budget).</summary>

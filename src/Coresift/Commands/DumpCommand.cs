@@ -196,7 +196,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         {
             ulong blockPfns = (ulong)((options.SplitBlockSizeKiB ?? SplitPlan.DefaultBlockBytes / 1024) * 1024 / kernel.PageSize);
             IReadOnlyList<(ulong, ulong)> ranges = options.Split
-                ? SplitPlan.Ranges(filter.NewCounter().Count, filter.DumpablePages, kernel.MaxMapnr, outputs.Length, Math.Max(blockPfns, 1))
+                ? SplitPlan.Ranges(filter.NewCursor().Count, filter.DumpablePages, kernel.MaxMapnr, outputs.Length, Math.Max(blockPfns, 1))
                 : [(0UL, ulong.MaxValue)];
             ulong zero = 0, bytes = 0;
             if (options.ElfOutput)
@@ -282,7 +282,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             }
             var pages = writer.BeginPages(kernel.Physical, kernel.PageShift, (level & DumpLevel.Zero) != 0, newCodec, Threads);
             pages.Interrupt = Interrupt;
-            ulong toWrite = range is { } r ? filter.NewCounter().Count(r.Start, r.End) : filter.DumpablePages;
+            ulong toWrite = range is { } r ? filter.NewCursor().Count(r.Start, r.End) : filter.DumpablePages;
             _progress.Begin("Copying data");
             pages.Progress = done => _progress.Update(done, toWrite);
             ulong first = range?.Start ?? 0, last = range?.End ?? ulong.MaxValue;
@@ -296,7 +296,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
                     writer.WriteBitmapSlice(second: true, filter.DumpableCycle(i));
                 var critical = CriticalPages.Find(kernel, Limits.Default);
                 sink.DebugLine($"written first: {critical.Sum(c => (long)(c.End - c.Start))} pfns in {critical.Count} ranges (kernel page tables, mem_section, struct pages, log)");
-                pages.WriteFirst(critical, filter.NewRanker().RankOf);
+                pages.WriteFirst(critical, filter.NewCursor().RankOf);
             }
             for (ulong i = 0; i < plan.Count; i++)
             {
@@ -408,7 +408,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
             return;
         int shift = kernel.PageShift;
         ulong pages = 0, inDump = 0;
-        var counter = filter.NewCounter();
+        var counter = filter.NewCursor();
         foreach (var l in lost)
         {
             string where = $"file offsets 0x{l.FileOffset:x}-0x{l.FileEnd:x}";

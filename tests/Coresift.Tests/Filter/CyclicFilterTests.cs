@@ -64,7 +64,7 @@ public class CyclicFilterTests
     [Theory]
     [InlineData(long.MaxValue)]
     [InlineData(0L)]
-    public void Counter_agrees_with_the_one_cycle_bitmap_over_any_range(long cacheBudget)
+    public void Cursor_counts_agree_with_the_one_cycle_bitmap_over_any_range(long cacheBudget)
     {
         var k = Kernel();
         using var f = new TempVmcore(k.ToElf());
@@ -83,7 +83,7 @@ public class CyclicFilterTests
                 if (whole.Dumpable.Test(p)) n++;
             return n;
         }
-        var counter = cyclic.NewCounter();
+        var counter = cyclic.NewCursor();
         Assert.Equal(Naive(0, max), counter.Count(0, ulong.MaxValue));
         for (int i = 0; i < 200; i++)
         {
@@ -92,7 +92,7 @@ public class CyclicFilterTests
         }
         // Ascending adjacent ranges (as --split asks) fetch each cycle once at most.
         ulong rescansBefore = cyclic.RescannedCycles, sum = 0;
-        var ascending = cyclic.NewCounter();
+        var ascending = cyclic.NewCursor();
         for (ulong s = 0; s < max; s += 300)
             sum += ascending.Count(s, s + 300);
         Assert.Equal(cyclic.DumpablePages, sum);
