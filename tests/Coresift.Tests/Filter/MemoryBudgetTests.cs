@@ -16,13 +16,16 @@ public class MemoryBudgetTests : IDisposable
         File.WriteAllText(path, text);
     }
 
+    /// <summary>The budget read from the fake /proc and cgroup trees under the test's root.</summary>
+    private MemoryBudget FromFakeSystem() => MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+
     [Fact]
     public void MemAvailable_is_the_budget_without_a_cgroup_limit()
     {
         Put("proc/meminfo", "MemTotal:       2048000 kB\nMemFree:         100000 kB\nMemAvailable:    500000 kB\n");
         Put("proc/self/cgroup", "0::/\n");
         Put("cg/memory.max", "max\n");
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Equal(500000L * 1024 - MemoryBudget.RuntimeReserve, b.Bytes);
         Assert.Contains("MemAvailable", b.Source);
     }
@@ -31,7 +34,7 @@ public class MemoryBudgetTests : IDisposable
     public void MemFree_is_used_when_MemAvailable_is_missing()
     {
         Put("proc/meminfo", "MemTotal:       2048000 kB\nMemFree:         100000 kB\n");
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Equal(100000L * 1024 - MemoryBudget.RuntimeReserve, b.Bytes);
     }
 
@@ -42,7 +45,7 @@ public class MemoryBudgetTests : IDisposable
         Put("proc/self/cgroup", "0::/kdump.slice\n");
         Put("cg/kdump.slice/memory.max", $"{96 << 20}\n");
         Put("cg/kdump.slice/memory.current", $"{10 << 20}\n");
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Equal((86L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
         Assert.Contains("cgroup v2", b.Source);
     }
@@ -54,7 +57,7 @@ public class MemoryBudgetTests : IDisposable
         Put("proc/self/cgroup", "9:pids:/\n4:memory:/capture\n1:name=systemd:/\n");
         Put("cg/memory/capture/memory.limit_in_bytes", $"{64 << 20}\n");
         Put("cg/memory/capture/memory.usage_in_bytes", $"{4 << 20}\n");
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Equal((60L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
         Assert.Contains("cgroup v1", b.Source);
     }
@@ -69,7 +72,7 @@ public class MemoryBudgetTests : IDisposable
         Put("cg/kdump.slice/memory.current", $"{10 << 20}\n");
         Put("cg/kdump.slice/kdump.service/memory.max", "max\n");
         Put("cg/kdump.slice/kdump.service/memory.current", $"{8 << 20}\n");
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Equal((86L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
         Assert.Contains("cgroup v2 memory.max 98304 KiB (of the ancestor /kdump.slice)", b.Source);
     }
@@ -86,13 +89,13 @@ public class MemoryBudgetTests : IDisposable
         Put("cg/a/b/memory.current", $"{90 << 20}\n");   // room 38 MiB: the least
         Put("cg/a/b/c/memory.max", $"{96 << 20}\n");
         Put("cg/a/b/c/memory.current", $"{20 << 20}\n"); // room 76 MiB
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Equal((38L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
         Assert.Contains("(of the ancestor /a/b)", b.Source);
 
         // Own limit tightest: the source names no ancestor.
         Put("cg/a/b/c/memory.max", $"{40 << 20}\n");     // room 20 MiB
-        b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        b = FromFakeSystem();
         Assert.Equal(Math.Max(MemoryBudget.Minimum, (20L << 20) - MemoryBudget.RuntimeReserve), b.Bytes);
         Assert.Contains("cgroup v2 memory.max 40960 KiB, 20480 KiB in use", b.Source);
     }
@@ -106,7 +109,7 @@ public class MemoryBudgetTests : IDisposable
         Put("cg/memory/capture/memory.usage_in_bytes", $"{4 << 20}\n");
         Put("cg/memory/capture/child/memory.limit_in_bytes", "9223372036854771712\n"); // v1's "no limit"
         Put("cg/memory/capture/child/memory.usage_in_bytes", $"{2 << 20}\n");
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Equal((60L << 20) - MemoryBudget.RuntimeReserve, b.Bytes);
         Assert.Contains("cgroup v1 memory.limit_in_bytes 65536 KiB (of the ancestor /capture)", b.Source);
     }
@@ -117,7 +120,7 @@ public class MemoryBudgetTests : IDisposable
         Put("proc/meminfo", "MemAvailable:   20000000 kB\n");
         Put("proc/self/cgroup", "0::/../outside/x\n");
         Put("cg/memory.max", $"{1 << 20}\n");
-        var b = MemoryBudget.FromSystem(Path.Combine(_root, "proc"), Path.Combine(_root, "cg"));
+        var b = FromFakeSystem();
         Assert.Contains("MemAvailable", b.Source);
     }
 
