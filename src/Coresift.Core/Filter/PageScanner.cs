@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Coresift.Kernel;
 
 namespace Coresift.Filter;
@@ -101,20 +102,25 @@ public sealed class PageScanner
                     continue;
                 }
                 int i = (int)(pfn - (chunkEnd - (ulong)count));
-                ReadOnlySpan<byte> page, nextPage;
+                PageVerdict verdict;
                 if (chunkOk)
                 {
-                    page = buf.Slice(i * size, size);
-                    nextPage = i + 1 < withNext ? buf.Slice((i + 1) * size, size) : default;
+                    // This struct page and the next when the chunk holds it, as a reference and a length (see Classify).
+                    int at = i * size;
+                    _stats.PageStructsRead++;
+                    verdict = _classifier.Classify(pfn, ref MemoryMarshal.GetReference(buf[at..]), Math.Min(2 * size, buf.Length - at), _level);
                 }
-                else if (!TryReadSingle(vaddr + (ulong)i * (ulong)size, pfn + 1 < range.EndPfn, out page, out nextPage))
+                else if (TryReadSingle(vaddr + (ulong)i * (ulong)size, pfn + 1 < range.EndPfn, out var page, out var nextPage))
+                {
+                    _stats.PageStructsRead++;
+                    verdict = _classifier.Classify(pfn, page, nextPage, _level);
+                }
+                else
                 {
                     UnreadableStructs++;
                     pfn++;
                     continue;
                 }
-                _stats.PageStructsRead++;
-                var verdict = _classifier.Classify(pfn, page, nextPage, _level);
                 if (verdict.Class == PageClass.Keep)
                 {
                     pfn++;

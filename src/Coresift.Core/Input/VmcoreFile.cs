@@ -21,6 +21,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     private const int UnitShift = 16;           // populated state is kept per 64 KiB (the kernel's fault-around size)
     private const int MaxWindowUnits = 16;      // sequential reads populate up to 1 MiB at once (more maps pages never read)
     private const int BlockShift = 14;          // units per lazily allocated block of the state (1 GiB of file)
+    private const long ReleaseBlock = 2 << 20;  // pages are dropped from the mapping a whole 2 MiB (a PMD's reach) at a time
 
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile? _map;
@@ -33,6 +34,8 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     private readonly ThreadLocal<ReadStream> _streams = new(() => new ReadStream());
     private volatile bool _populate;
     private int _falseAlarms;
+    private readonly object _releaseLock = new();
+    private readonly Dictionary<long, ulong[]> _partlyReleased = [];   // 2 MiB blocks with some pages released: which
 
     /// <summary>The input ranges that failed with an I/O error so far.</summary>
     public InputErrorLog Errors { get; } = new();
@@ -440,21 +443,73 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     }
 
     /// <summary>Lets the kernel take back the mapped pages of [offset, offset + length) (they fault in again if read later).</summary>
-    /// <remarks>Keeps the resident set small while a dump streams through a large /proc/vmcore.</remarks>
+    /// <remarks>
+    /// Keeps the resident set and the page tables small while a dump streams through a large /proc/vmcore. Pages are
+    /// dropped a whole 2 MiB block of the mapping at a time, once every page of the block was released: a page cache
+    /// mapped by 2 MiB entries (large folios) loses the whole entry when any part of it is dropped, so dropping a part
+    /// made every other page of the block fault in again, one fault at a time, while it was still being read.
+    /// </remarks>
     public void Release(long offset, long length)
     {
         if (_base == null || length <= 0 || offset < 0 || offset >= Length)
             return;
-        const long page = 4096;
-        long start = (offset + page - 1) & ~(page - 1);
-        long end = Math.Min(offset + length, Length) & ~(page - 1);
+        long start = (offset + FilePage - 1) & ~(long)(FilePage - 1);
+        long end = Math.Min(offset + length, Length);
+        end = end == Length ? (end + FilePage - 1) & ~(long)(FilePage - 1) : end & ~(long)(FilePage - 1);
         if (end <= start)
             return;
-        _ = NativeMethods.Madvise((nint)(_base + start), (nuint)(end - start), NativeMethods.MadvDontNeed);
+        // Blocks are 2 MiB of the mapping's addresses (the mapping need not start on a block).
+        long shift = (long)((nuint)_base & (ReleaseBlock - 1));
+        long fileEnd = (Length + FilePage - 1) & ~(long)(FilePage - 1);
+        lock (_releaseLock)
+        {
+            for (long at = start; at < end;)
+            {
+                long blockStart = ((at + shift) & ~(long)(ReleaseBlock - 1)) - shift;
+                long blockEnd = blockStart + ReleaseBlock;
+                long to = Math.Min(end, blockEnd);
+                long first = Math.Max(blockStart, 0), last = Math.Min(blockEnd, fileEnd);
+                if (at == first && to == last)
+                {
+                    _partlyReleased.Remove(blockStart);
+                    Drop(first, last - first);
+                }
+                else
+                {
+                    if (!_partlyReleased.TryGetValue(blockStart, out ulong[]? pages))
+                        _partlyReleased[blockStart] = pages = new ulong[ReleaseBlock / FilePage / 64];
+                    for (long page = (at - blockStart) / FilePage; page < (to - blockStart) / FilePage; page++)
+                        pages[page >> 6] |= 1UL << (int)(page & 63);
+                    if (AllReleased(pages, (first - blockStart) / FilePage, (last - blockStart) / FilePage))
+                    {
+                        _partlyReleased.Remove(blockStart);
+                        Drop(first, last - first);
+                    }
+                }
+                at = to;
+            }
+        }
+    }
+
+    /// <summary>True when pages [from, to) of a block are all marked released.</summary>
+    private static bool AllReleased(ulong[] pages, long from, long to)
+    {
+        for (long page = from; page < to; page++)
+            if ((pages[page >> 6] & (1UL << (int)(page & 63))) == 0)
+                return false;
+        return true;
+    }
+
+    /// <summary>Drops [start, start + length) from the mapping; units wholly dropped must be populated (checked) again before use.</summary>
+    private void Drop(long start, long length)
+    {
+        _ = NativeMethods.Madvise((nint)(_base + start), (nuint)length, NativeMethods.MadvDontNeed);
         if (_populate)
         {
-            // Units wholly dropped must be populated (checked) again before they are touched again.
-            long firstUnit = (start + (1L << UnitShift) - 1) >> UnitShift, endUnit = end == Length ? (end + (1L << UnitShift) - 1) >> UnitShift : end >> UnitShift;
+            long end = start + length;
+            long firstUnit = (start + (1L << UnitShift) - 1) >> UnitShift;
+            long endUnit = end >= Length ? (end + (1L << UnitShift) - 1) >> UnitShift : end >> UnitShift;
+            endUnit = Math.Min(endUnit, ((Length - 1) >> UnitShift) + 1);
             if (endUnit > firstUnit)
                 MarkPopulated(firstUnit, endUnit, false);
         }

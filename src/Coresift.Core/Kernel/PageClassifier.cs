@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Coresift.Common;
 
 namespace Coresift.Kernel;
 
 /// <summary>What the page-struct scan decided for a page (or a run of pages starting at it).</summary>
-public enum PageClass : byte
+public enum PageClass : long
 {
     /// <summary>Kept (kernel data, or nothing the dump level excludes).</summary>
     Keep,
@@ -114,7 +115,21 @@ public sealed class PageClassifier(KernelTraits traits, MemMap? memMap = null, i
     private readonly PageTypeTest _quickOffline = traits.Offline;
 
     /// <summary>Classifies the page at pfn; page is its struct page, next the following one (empty if unknown).</summary>
-    public PageVerdict Classify(ulong pfn, ReadOnlySpan<byte> page, ReadOnlySpan<byte> next, DumpLevel level)
+    public PageVerdict Classify(ulong pfn, ReadOnlySpan<byte> page, ReadOnlySpan<byte> next, DumpLevel level) =>
+        ClassifyCore(pfn, page, next, level);
+
+    /// <summary>Classifies the page at pfn from the length bytes at structs: its struct page, then the next one when length holds it.</summary>
+    /// <remarks>The scan's entry: a reference and a length travel in registers, where two span arguments were copied
+    /// through the stack with 4-byte stores and reloaded as 8 bytes (a store-forwarding stall per page).</remarks>
+    internal PageVerdict Classify(ulong pfn, ref byte structs, int length, DumpLevel level)
+    {
+        var pair = MemoryMarshal.CreateReadOnlySpan(ref structs, length);
+        return ClassifyCore(pfn, pair[..traits.PageStructSize], pair[traits.PageStructSize..], level);
+    }
+
+    /// <summary>The classification itself (inlined into both entries).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private PageVerdict ClassifyCore(ulong pfn, ReadOnlySpan<byte> page, ReadOnlySpan<byte> next, DumpLevel level)
     {
         var t = traits;
         ulong flags = ReadWord(page, t.FlagsOffset);

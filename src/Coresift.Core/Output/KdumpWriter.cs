@@ -131,6 +131,9 @@ public sealed class KdumpWriter
         private const int Batch = 512;            // pages prepared in parallel before the writer takes them in order
         private const int StripesPerThread = 4;   // a batch is cut into this many stripes per thread (balance vs sequential reads)
         private BatchSlot[]? _slots;              // three batches: two packed by the workers while the third is appended
+        private PackQueue<Worker>? _queue;        // the workers, started by the first parallel call, stopped by Finish
+        private readonly Queue<BatchSlot> _inFlight = new();   // batches posted and not yet appended, oldest first
+        private int _nextSlot;
         private readonly RegionWriter _data;
         private readonly byte[] _descs;
         private readonly byte[] _scratch;
@@ -206,42 +209,83 @@ public sealed class KdumpWriter
         /// Parallel path: batches of pages are read and packed by worker threads, then appended in order on this thread.
         /// Two batches are queued ahead of the one being appended, so that a worker done with its part of one batch
         /// goes on with the next instead of waiting for the slowest stripe (the workers never wait for the output).
+        /// The workers and the batches in flight outlive the call: when this source runs dry, up to two batches are
+        /// still being packed, and the next call (the next cycle, or the pfn-order pass after the early pages) tops the
+        /// queue up behind them, so the workers do not idle while the pipeline drains and fills again. Finish appends
+        /// what is left.
         /// </summary>
         private void WriteParallel(PfnSource source, bool early)
         {
             int stride = _packed.Length;
             _slots ??= [new BatchSlot(stride), new BatchSlot(stride), new BatchSlot(stride)];
-            using var queue = new PackQueue<Worker>(_threads, Rent, Return, (worker, batch, i) =>
+            _queue ??= new PackQueue<Worker>(_threads, Rent, Return, (worker, batch, i) =>
             {
                 var slot = (BatchSlot)batch;
-                slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
+                slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride), slot.Early);
             });
-            var inFlight = new Queue<BatchSlot>();
-            int next = 0;
-            bool exhausted = false;
-            // Fills the next free slot from the source and queues its stripes; false once the source is exhausted.
-            bool PostNext()
+            try
             {
-                if (exhausted || _failure is not null)
-                    return false;
-                var slot = _slots[next++ % _slots.Length];
-                if (Fill(slot, source) == 0)
+                while (true)
                 {
-                    exhausted = true;
-                    return false;
+                    // Keep two batches queued; a dry source leaves them in flight for the next call.
+                    while (_inFlight.Count < _slots.Length - 1)
+                        if (!PostNext(source, early))
+                            return;
+                    var ready = _inFlight.Dequeue();
+                    _queue.Wait(ready);
+                    bool more = PostNext(source, early);   // the third slot: refilled while this one is appended
+                    Guard(() => AppendBatch(ready));
+                    if (!more)
+                        return;
                 }
-                queue.Post(slot, Math.Min(slot.Count, _threads * StripesPerThread));
-                inFlight.Enqueue(slot);
-                return true;
             }
-            for (int k = 0; k < _slots.Length - 1; k++)
-                PostNext();
-            while (inFlight.TryDequeue(out var ready))
+            catch
             {
-                queue.Wait(ready);
-                PostNext();
-                Guard(() => AppendBatch(ready, early));
+                StopWorkers();
+                throw;
             }
+        }
+
+        /// <summary>Fills the next free slot from the source and queues its stripes; false once the source is exhausted (or the output failed).</summary>
+        private bool PostNext(PfnSource source, bool early)
+        {
+            if (_failure is not null)
+                return false;
+            // The slot after the last one posted is free (at most two are in flight and one is being appended); it is
+            // taken only when the source fills it, so an exhausted source does not skip a slot.
+            var slot = _slots![_nextSlot % _slots.Length];
+            slot.Early = early;
+            if (Fill(slot, source) == 0)
+                return false;
+            _nextSlot++;
+            _queue!.Post(slot, Math.Min(slot.Count, _threads * StripesPerThread));
+            _inFlight.Enqueue(slot);
+            return true;
+        }
+
+        /// <summary>Appends every batch still in flight, in order (before a sequential pass, and at the end).</summary>
+        private void Drain()
+        {
+            try
+            {
+                while (_inFlight.TryDequeue(out var ready))
+                {
+                    _queue!.Wait(ready);
+                    Guard(() => AppendBatch(ready));
+                }
+            }
+            finally
+            {
+                StopWorkers();
+            }
+        }
+
+        /// <summary>Lets the workers finish the stripes queued and joins them.</summary>
+        private void StopWorkers()
+        {
+            _queue?.Dispose();
+            _queue = null;
+            _inFlight.Clear();
         }
 
         /// <summary>Takes the next pfns (up to a batch) from the source into slot; returns how many.</summary>
@@ -259,8 +303,9 @@ public sealed class KdumpWriter
         }
 
         /// <summary>Appends a packed batch in order (early pages: data now, descriptors at their places).</summary>
-        private void AppendBatch(BatchSlot slot, bool early)
+        private void AppendBatch(BatchSlot slot)
         {
+            bool early = slot.Early;
             StopIfInterrupted();
             int b = _w._layout.BlockSize;
             int stride = _packed.Length;
@@ -307,14 +352,17 @@ public sealed class KdumpWriter
             public byte[] Bytes { get; } = new byte[Batch * stride];
             public int Count { get; set; }
 
+            /// <summary>True for a batch of pages written first (kernel metadata), whose descriptors go to their places.</summary>
+            public bool Early { get; set; }
+
             /// <inheritdoc />
             public PackQueue.Completion Done { get; } = new();
         }
 
         /// <summary>Reads one page and packs it into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
-        private int Pack(ulong pfn, Worker worker, Span<byte> slot)
+        private int Pack(ulong pfn, Worker worker, Span<byte> slot, bool early)
         {
-            if (!_earlyPhase && IsEarly(pfn))
+            if (!early && IsEarly(pfn))
                 return AlreadyWritten;
             int b = _w._layout.BlockSize;
             ulong paddr = pfn << _pageShift;
@@ -404,8 +452,8 @@ public sealed class KdumpWriter
         }
 
         private (ulong Start, ulong End)[] _earlyRanges = [];               // pfns whose pages were written first (sorted)
-        private volatile bool _earlyPhase;
         private readonly List<(ulong Rank, PageDesc Desc)> _earlyPending = [];   // their descriptors not yet in the file
+        private byte[]? _earlyRun;                                               // runs of them, as written
 
         /// <summary>True when pfn lies in a range written first.</summary>
         private bool IsEarly(ulong pfn)
@@ -458,14 +506,13 @@ public sealed class KdumpWriter
                 pfn = rank = 0;
                 return false;
             };
-            _earlyPhase = true;
             try
             {
                 WriteParallel(source, early: true);
             }
             finally
             {
-                _earlyPhase = false;
+                // Set before any later batch is posted (Post's lock publishes it to the workers).
                 _earlyRanges = ranges.ToArray();
             }
         }
@@ -485,7 +532,7 @@ public sealed class KdumpWriter
         {
             _data.Flush();
             int size = KdumpFormat.PageDesc.Size;
-            var run = new byte[Math.Min(_earlyPending.Count, 4096) * size];
+            var run = _earlyRun ??= new byte[4096 * size];   // one buffer for every flush (fresh memory costs a fault per page)
             int at = 0;
             while (at < _earlyPending.Count)
             {
@@ -501,7 +548,14 @@ public sealed class KdumpWriter
         }
 
         /// <summary>Sequential path: one page after the other on the calling thread.</summary>
-        private void WriteSequential(Bitmap cycle, ulong startPfn, ulong endPfn) => Guard(() =>
+        private void WriteSequential(Bitmap cycle, ulong startPfn, ulong endPfn)
+        {
+            Drain();   // early batches still in flight go first
+            Guard(() => WriteSequentialPages(cycle, startPfn, endPfn));
+        }
+
+        /// <summary>The sequential loop over one cycle's pages.</summary>
+        private void WriteSequentialPages(Bitmap cycle, ulong startPfn, ulong endPfn)
         {
             int b = _w._layout.BlockSize;
             for (ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn)); pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
@@ -531,7 +585,7 @@ public sealed class KdumpWriter
                 if ((_written & 1023) == 0)
                     Progress?.Invoke(_written);
             }
-        });
+        }
 
         private const ulong ReleaseStep = 8192;   // pages (32 MiB) between hints that the input behind us may be unmapped
         private ulong _releasedTo;
@@ -565,6 +619,7 @@ public sealed class KdumpWriter
         /// <summary>Flushes what is left and tells what was written.</summary>
         public KdumpResult Finish()
         {
+            Drain();
             Guard(FlushBoth);
             return new KdumpResult(_w._sink.Length, _written, _zero, _failure is not null, _failure);
         }
