@@ -221,6 +221,8 @@ public sealed class KdumpWriter
             _queue ??= new PackQueue<Worker>(_threads, Rent, Return, (worker, batch, i) =>
             {
                 var slot = (BatchSlot)batch;
+                if (i + 1 < slot.Count && (slot.Early || !IsEarly(slot.Pfns[i + 1])))
+                    Prefetch(slot.Pfns[i + 1]);
                 slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride), slot.Early);
             });
             try
@@ -558,8 +560,12 @@ public sealed class KdumpWriter
         private void WriteSequentialPages(Bitmap cycle, ulong startPfn, ulong endPfn)
         {
             int b = _w._layout.BlockSize;
-            for (ulong pfn = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn)); pfn < endPfn; pfn = cycle.NextSet(pfn + 1))
+            ulong next = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn));
+            for (ulong pfn = next; pfn < endPfn; pfn = next)
             {
+                next = cycle.NextSet(pfn + 1);
+                if (next < endPfn && !(_earlyRanges.Length != 0 && IsEarly(next)))
+                    Prefetch(next);
                 StopIfInterrupted();
                 if (_earlyRanges.Length != 0 && IsEarly(pfn))
                 {
@@ -586,6 +592,21 @@ public sealed class KdumpWriter
                     Progress?.Invoke(_written);
             }
         }
+
+        /// <summary>Starts loading the first lines of a page that will be read next (the page is scattered in memory, so the
+        /// hardware's stream prefetcher learns of it only after its first misses).</summary>
+        private unsafe void Prefetch(ulong pfn)
+        {
+            if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || !_pages.TryGetSpan(pfn << _pageShift, _w._layout.BlockSize, out var page))
+                return;
+            fixed (byte* p = page)
+            {
+                for (int i = 0; i < PrefetchLines; i++)
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + i * 64);
+            }
+        }
+
+        private const int PrefetchLines = 4;
 
         private const ulong ReleaseStep = 8192;   // pages (32 MiB) between hints that the input behind us may be unmapped
         private ulong _releasedTo;
