@@ -500,9 +500,13 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         return true;
     }
 
+    /// <summary>Bytes dropped from the mapping so far (whole 2 MiB blocks, less what lies outside the file).</summary>
+    internal long DroppedBytes { get; private set; }
+
     /// <summary>Drops [start, start + length) from the mapping; units wholly dropped must be populated (checked) again before use.</summary>
     private void Drop(long start, long length)
     {
+        DroppedBytes += length;
         _ = NativeMethods.Madvise((nint)(_base + start), (nuint)length, NativeMethods.MadvDontNeed);
         if (_populate)
         {
