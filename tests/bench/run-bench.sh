@@ -73,8 +73,9 @@ rm -rf "$WORK"/run-*  # outputs of an interrupted run
 command -v python3 >/dev/null || die "python3 is required"
 [ -x "$MAKEDUMPFILE" ] || {
     log "installing makedumpfile"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq makedumpfile >/dev/null ||
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq makedumpfile >/dev/null
+    # A fresh machine has no package lists yet: update them when the first try cannot find the package.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq makedumpfile >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq makedumpfile >/dev/null; }
 }
 [ -x "$MAKEDUMPFILE" ] || die "no makedumpfile at $MAKEDUMPFILE"
 

@@ -52,6 +52,9 @@ public sealed class DumpFilter : IDumpableCycles
         _threads = Math.Max(1, threads);
     }
 
+    /// <summary>True when the struct pages read may stay mapped after the scan (see <see cref="PageScanner.ReleasesStructPages"/>).</summary>
+    public bool KeepStructPagesMapped { get; init; }
+
     /// <summary>True when the page structs must be read for this level and kernel.</summary>
     public static bool NeedsPageStructs(DumpLevel level) =>
         (level & (DumpLevel.NonPrivateCache | DumpLevel.PrivateCache | DumpLevel.User | DumpLevel.Free)) != 0;
@@ -73,7 +76,7 @@ public sealed class DumpFilter : IDumpableCycles
         }
         if (_kernel.MemMap is not null && _kernel.Traits is { CanScanPages: true })
         {
-            var scan = new PartitionedScan(_kernel, _level, _threads);
+            var scan = new PartitionedScan(_kernel, _level, _threads) { ReleasesStructPages = !KeepStructPagesMapped };
             if (NeedsPageStructs(_level) || scan.Classifier.NeedsScan(_level))
                 _scan = scan;
         }

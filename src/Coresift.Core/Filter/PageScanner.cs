@@ -26,6 +26,10 @@ public sealed class PageScanner
         set => (_carryStart, _carryEnd, _carryClass) = value;
     }
 
+    /// <summary>False when the struct pages read may stay mapped (they fit the memory budget, and the metadata-first
+    /// pass reads them again right after the scan): dropping them cost a drop and then a fault-in of each again.</summary>
+    public bool ReleasesStructPages { get; init; } = true;
+
     /// <summary>Pfns whose struct page could not be read (kept, as the safe choice).</summary>
     public ulong UnreadableStructs { get; private set; }
 
@@ -155,13 +159,13 @@ public sealed class PageScanner
             if (releaseTo != vaddr)
                 releaseFrom = vaddr;
             releaseTo = readEnd;
-            if (releaseTo - releaseFrom >= ReleaseStep)
+            if (releaseTo - releaseFrom >= ReleaseStep && ReleasesStructPages)
             {
                 ReleaseStructPages(releaseFrom, releaseTo - releaseFrom);
                 releaseFrom = releaseTo;
             }
         }
-        if (releaseTo > releaseFrom)
+        if (releaseTo > releaseFrom && ReleasesStructPages)
             ReleaseStructPages(releaseFrom, releaseTo - releaseFrom);
         if (pendingEnd > pendingStart)
             _stats.Add(pendingClass, bitmap.ClearRange(pendingStart, pendingEnd));

@@ -22,6 +22,9 @@ public sealed class PartitionedScan
     private readonly int _threads;
     private readonly ulong _partPages;
 
+    /// <summary>False when the struct pages read may stay mapped (see <see cref="PageScanner.ReleasesStructPages"/>).</summary>
+    public bool ReleasesStructPages { get; init; } = true;
+
     /// <summary>Warnings of every part scanned so far: unreadable page structs, and the classifier's corrupt-data counts.</summary>
     public PageScanner Warnings { get; }
 
@@ -60,7 +63,7 @@ public sealed class PartitionedScan
         for (int w = 0; w < workers; w++)
         {
             partStats[w] = new DumpStats();
-            scanners[w] = new PageScanner(_kernel, _level, partStats[w]);
+            scanners[w] = new PageScanner(_kernel, _level, partStats[w]) { ReleasesStructPages = ReleasesStructPages };
         }
 
         // Scans part p with worker w's scanner; each part writes only its own bitmap words (parts are 64-pfn aligned).

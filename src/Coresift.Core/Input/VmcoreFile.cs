@@ -453,11 +453,12 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     {
         if (_base == null || length <= 0 || offset < 0 || offset >= Length)
             return;
-        long start = (offset + FilePage - 1) & ~(long)(FilePage - 1);
-        long end = Math.Min(offset + length, Length);
-        end = end == Length ? (end + FilePage - 1) & ~(long)(FilePage - 1) : end & ~(long)(FilePage - 1);
-        if (end <= start)
-            return;
+        // Every file page the range touches counts as released: the pages of a dump's segments need not start on a file
+        // page (a QEMU core's data starts 0x558 bytes into one), so a page is shared by two neighbouring ranges. Counting
+        // only whole pages, a block with such a page was never complete and never dropped. A block is dropped once all
+        // of its pages are counted, by then both neighbours of a shared page are done with it (or it faults in again).
+        long start = offset & ~(long)(FilePage - 1);
+        long end = (Math.Min(offset + length, Length) + FilePage - 1) & ~(long)(FilePage - 1);
         // Blocks are 2 MiB of the mapping's addresses (the mapping need not start on a block).
         long shift = (long)((nuint)_base & (ReleaseBlock - 1));
         long fileEnd = (Length + FilePage - 1) & ~(long)(FilePage - 1);

@@ -113,7 +113,7 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     private int Threads => Math.Clamp(options.NumThreads is int n && n > 0 ? n : Environment.ProcessorCount, 1, 256);
 
     /// <summary>Cuts pfns into cycles: from --cyclic-buffer (makedumpfile's per-bitmap buffer) or from the memory there is.</summary>
-    private CyclePlan PlanCycles(KernelModel kernel, out long cacheBudget)
+    private CyclePlan PlanCycles(KernelModel kernel, out long cacheBudget, out long budget)
     {
         var system = MemoryBudget.FromSystem();
         // Under a cgroup limit the runtime bounds its own GC heap (75% of the limit), which can be less than the budget
@@ -136,9 +136,26 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
         long cycleBitmaps = (long)(plan.CyclePfns / 2); // four bitmaps of the cycle being worked on
         cacheBudget = Math.Max(0, bitmaps.Bytes - cycleBitmaps);
         sink.DebugLine($"memory budget: {system.Bytes >> 10} KiB ({system.Source})");
+        budget = system.Bytes;
         BoundGcHeap(system);
         sink.DebugLine($"cycles       : {plan.Count} of {plan.CyclePfns} pfns ({sizing.Source}); bitmap cache up to {cacheBudget >> 10} KiB");
         return plan;
+    }
+
+    /// <summary>
+    /// True when the scan may leave the struct pages it read mapped: a compressed whole file writes them again first,
+    /// right after the scan, and they take at most an eighth of the memory budget (else each is dropped once read, so
+    /// that the resident set stays small on a large machine).
+    /// </summary>
+    private bool KeepsStructPagesMapped(KernelModel kernel, long budget, bool dryRun)
+    {
+        if (dryRun || options.Compression == CompressionKind.None || options.Split || options.ElfOutput || kernel.MemMap is not { } map
+            || kernel.Traits is not { } traits)
+            return false;
+        ulong bytes = 0;
+        foreach (var r in map.Ranges)
+            bytes += (r.EndPfn - r.StartPfn) * (ulong)traits.PageStructSize;
+        return bytes <= (ulong)Math.Max(0, budget) / 8;
     }
 
     /// <summary>
@@ -184,8 +201,9 @@ public sealed class DumpCommand(DumpOptions options, MessageSink sink, Func<Stre
     private (DumpFilter Filter, KdumpResult? Result) Attempt(DumpInput input, KernelModel kernel, DumpLevel level, IOutputSink?[] outputs)
     {
         var clock = Stopwatch.StartNew();
-        var filter = new DumpFilter(kernel, level, PlanCycles(kernel, out long cacheBudget), cacheBudget, Threads);
         bool dryRun = outputs[0] is null;
+        var plan = PlanCycles(kernel, out long cacheBudget, out long budget);
+        var filter = new DumpFilter(kernel, level, plan, cacheBudget, Threads) { KeepStructPagesMapped = KeepsStructPagesMapped(kernel, budget, dryRun) };
         _progress.Begin("Excluding unnecessary pages");
         filter.Progress = _progress.Update;
         filter.Run(countZeroPages: dryRun);
