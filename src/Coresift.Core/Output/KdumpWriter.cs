@@ -221,7 +221,8 @@ public sealed class KdumpWriter
             _queue ??= new PackQueue<Worker>(_threads, Rent, Return, (worker, batch, i) =>
             {
                 var slot = (BatchSlot)batch;
-                if (i + 1 < slot.Count && (slot.Early || !IsEarly(slot.Pfns[i + 1])))
+                // Only a page that does not follow on: the next page in memory is already on its way.
+                if (i + 1 < slot.Count && slot.Pfns[i + 1] != slot.Pfns[i] + 1 && (slot.Early || !IsEarly(slot.Pfns[i + 1])))
                     Prefetch(slot.Pfns[i + 1]);
                 slot.Len[i] = Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride), slot.Early);
             });
@@ -564,7 +565,7 @@ public sealed class KdumpWriter
             for (ulong pfn = next; pfn < endPfn; pfn = next)
             {
                 next = cycle.NextSet(pfn + 1);
-                if (next < endPfn && !(_earlyRanges.Length != 0 && IsEarly(next)))
+                if (next < endPfn && next != pfn + 1 && !(_earlyRanges.Length != 0 && IsEarly(next)))
                     Prefetch(next);
                 StopIfInterrupted();
                 if (_earlyRanges.Length != 0 && IsEarly(pfn))
@@ -593,8 +594,8 @@ public sealed class KdumpWriter
             }
         }
 
-        /// <summary>Starts loading the first lines of a page that will be read next (the page is scattered in memory, so the
-        /// hardware's stream prefetcher learns of it only after its first misses).</summary>
+        /// <summary>Starts loading the first lines of a page that will be read next, when it does not follow the page being
+        /// read (a scattered page is seen by the hardware's stream prefetcher only after its first misses).</summary>
         private unsafe void Prefetch(ulong pfn)
         {
             if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || !_pages.TryGetSpan(pfn << _pageShift, _w._layout.BlockSize, out var page))
