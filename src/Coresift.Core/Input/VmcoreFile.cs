@@ -464,16 +464,20 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         long fileEnd = (Length + FilePage - 1) & ~(long)(FilePage - 1);
         lock (_releaseLock)
         {
+            // Complete blocks next to each other are dropped with one call: each drop interrupts the other threads
+            // reading the input (a TLB shootdown), which a block at a time made 3% of a 2-thread -l -d 0 dump.
+            long dropFrom = 0, dropTo = 0;
             for (long at = start; at < end;)
             {
                 long blockStart = ((at + shift) & ~(long)(ReleaseBlock - 1)) - shift;
                 long blockEnd = blockStart + ReleaseBlock;
                 long to = Math.Min(end, blockEnd);
                 long first = Math.Max(blockStart, 0), last = Math.Min(blockEnd, fileEnd);
+                bool complete;
                 if (at == first && to == last)
                 {
                     _partlyReleased.Remove(blockStart);
-                    Drop(first, last - first);
+                    complete = true;
                 }
                 else
                 {
@@ -481,14 +485,24 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
                         _partlyReleased[blockStart] = pages = new ulong[ReleaseBlock / FilePage / 64];
                     for (long page = (at - blockStart) / FilePage; page < (to - blockStart) / FilePage; page++)
                         pages[page >> 6] |= 1UL << (int)(page & 63);
-                    if (AllReleased(pages, (first - blockStart) / FilePage, (last - blockStart) / FilePage))
-                    {
+                    complete = AllReleased(pages, (first - blockStart) / FilePage, (last - blockStart) / FilePage);
+                    if (complete)
                         _partlyReleased.Remove(blockStart);
-                        Drop(first, last - first);
+                }
+                if (complete)
+                {
+                    if (dropTo != first)
+                    {
+                        if (dropTo > dropFrom)
+                            Drop(dropFrom, dropTo - dropFrom);
+                        dropFrom = first;
                     }
+                    dropTo = last;
                 }
                 at = to;
             }
+            if (dropTo > dropFrom)
+                Drop(dropFrom, dropTo - dropFrom);
         }
     }
 
