@@ -132,6 +132,7 @@ public sealed class KdumpWriter
         private const int StripesPerThread = 4;   // a batch is cut into this many stripes per thread (balance vs sequential reads)
         private BatchSlot[]? _slots;              // three batches: two packed by the workers while the third is appended
         private PackQueue<Worker>? _queue;        // the workers, started by the first parallel call, stopped by Finish
+        private Worker? _helper;                  // this thread's codec and buffer when it packs too (two threads or more)
         private readonly Queue<BatchSlot> _inFlight = new();   // batches posted and not yet appended, oldest first
         private int _nextSlot;
         private readonly RegionWriter _data;
@@ -218,7 +219,9 @@ public sealed class KdumpWriter
         {
             int stride = _packed.Length;
             _slots ??= [new BatchSlot(stride), new BatchSlot(stride), new BatchSlot(stride)];
-            _queue ??= new PackQueue<Worker>(_threads, Rent, Return, (worker, batch, i) =>
+            // With two threads or more, this thread packs too while it waits (see WaitHelping): one worker fewer.
+            _helper ??= _threads > 1 ? Rent() : null;
+            _queue ??= new PackQueue<Worker>(_helper is null ? _threads : _threads - 1, Rent, Return, (worker, batch, i) =>
             {
                 var slot = (BatchSlot)batch;
                 // Only a page that does not follow on: the next page in memory is already on its way.
@@ -235,7 +238,7 @@ public sealed class KdumpWriter
                         if (!PostNext(source, early))
                             return;
                     var ready = _inFlight.Dequeue();
-                    _queue.Wait(ready);
+                    WaitFor(ready);
                     bool more = PostNext(source, early);   // the third slot: refilled while this one is appended
                     Guard(() => AppendBatch(ready));
                     if (!more)
@@ -273,7 +276,7 @@ public sealed class KdumpWriter
             {
                 while (_inFlight.TryDequeue(out var ready))
                 {
-                    _queue!.Wait(ready);
+                    WaitFor(ready);
                     Guard(() => AppendBatch(ready));
                 }
             }
@@ -281,6 +284,15 @@ public sealed class KdumpWriter
             {
                 StopWorkers();
             }
+        }
+
+        /// <summary>Waits for a batch, packing queued stripes meanwhile when this thread is one of the packers.</summary>
+        private void WaitFor(BatchSlot batch)
+        {
+            if (_helper is { } helper)
+                _queue!.WaitHelping(batch, helper);
+            else
+                _queue!.Wait(batch);
         }
 
         /// <summary>Lets the workers finish the stripes queued and joins them.</summary>

@@ -54,6 +54,45 @@ internal sealed class PackQueue<TWorker> : IDisposable
             ExceptionDispatchInfo.Throw(failure);
     }
 
+    /// <summary>
+    /// Waits until every stripe of batch is packed, packing queued stripes (of this or later batches) with the owner's
+    /// own worker meanwhile; rethrows a worker's exception. An owner that helps lets the queue run one thread fewer,
+    /// so that the threads packing and the thread consuming are no more than the CPUs asked for.
+    /// </summary>
+    public void WaitHelping(PackQueue.IBatch batch, TWorker helper)
+    {
+        while (!batch.Done.IsDone)
+        {
+            (PackQueue.IBatch Batch, int From, int To) stripe;
+            lock (_stripes)
+            {
+                if (!_stripes.TryDequeue(out stripe))
+                    break;
+            }
+            Run(helper, stripe);
+        }
+        Wait(batch);
+    }
+
+    /// <summary>Packs one stripe (unless a worker failed already) and signals its batch.</summary>
+    private void Run(TWorker worker, (PackQueue.IBatch Batch, int From, int To) stripe)
+    {
+        try
+        {
+            if (Volatile.Read(ref _failure) is null)
+                for (int i = stripe.From; i < stripe.To; i++)
+                    _pack(worker, stripe.Batch, i);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+        }
+        finally
+        {
+            stripe.Batch.Done.Signal();
+        }
+    }
+
     /// <summary>A worker: takes stripes in order until the queue is closed and empty.</summary>
     private void Work()
     {
@@ -70,20 +109,7 @@ internal sealed class PackQueue<TWorker> : IDisposable
                     if (!_stripes.TryDequeue(out stripe))
                         return;
                 }
-                try
-                {
-                    if (Volatile.Read(ref _failure) is null)
-                        for (int i = stripe.From; i < stripe.To; i++)
-                            _pack(worker, stripe.Batch, i);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref _failure, e, null);
-                }
-                finally
-                {
-                    stripe.Batch.Done.Signal();
-                }
+                Run(worker, stripe);
             }
         }
         finally
@@ -138,6 +164,16 @@ internal static class PackQueue
             {
                 if (--_left == 0)
                     Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>True once every stripe is done.</summary>
+        public bool IsDone
+        {
+            get
+            {
+                lock (_gate)
+                    return _left == 0;
             }
         }
 
