@@ -168,6 +168,22 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
     }
 
     /// <inheritdoc />
+    public void Prepare(ulong paddr, ulong length)
+    {
+        ulong end = paddr + length;
+        int i = Find(paddr);
+        if (i < 0)
+            i = ~0;
+        for (int k = Math.Max(0, i); k < _pieces.Length && _pieces[k].Start < end; k++)
+        {
+            var p = _pieces[k];
+            ulong s = Math.Max(p.Start, paddr), e = Math.Min(p.FileEnd, end);
+            if (e > s)
+                _file.Prepare(p.FileOffset + (long)(s - p.Start), (long)(e - s));
+        }
+    }
+
+    /// <inheritdoc />
     public void Release(ulong paddr, ulong length)
     {
         ulong end = paddr + length;

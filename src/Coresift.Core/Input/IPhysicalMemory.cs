@@ -16,6 +16,9 @@ public interface IPhysicalMemory
     /// <summary>Gives a zero-copy view of [paddr, paddr+length) when it lies inside one mapped segment's file bytes.</summary>
     bool TryGetSpan(ulong paddr, int length, out ReadOnlySpan<byte> span);
 
+    /// <summary>Says that [paddr, paddr + length) will be read soon, so its mapping may be faulted in at once (a hint).</summary>
+    void Prepare(ulong paddr, ulong length) { }
+
     /// <summary>Says that [paddr, paddr + length) will not be read again soon, so its mapping may be dropped (a hint).</summary>
     void Release(ulong paddr, ulong length) { }
 

@@ -277,9 +277,14 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         return offset;
     }
 
-    /// <summary>Makes sure every 64 KiB unit that [offset, offset + length) touches was populated or scanned for bad pages.</summary>
-    private void Prepare(long offset, long length)
+    /// <summary>Makes sure every 64 KiB unit that [offset, offset + length) touches was populated or scanned for bad pages
+    /// (one population for the whole range when none of it was: a writer faults a run of pages in before its threads
+    /// read them piece by piece, each piece a population of its own).</summary>
+    public void Prepare(long offset, long length)
     {
+        if (_base == null || offset < 0 || length <= 0 || offset >= Length)
+            return;
+        length = Math.Min(length, Length - offset);
         if (!_populate || length <= 0)
             return;
         long first = offset >> UnitShift, last = (offset + length - 1) >> UnitShift;

@@ -264,9 +264,36 @@ public sealed class KdumpWriter
             if (Fill(slot, source) == 0)
                 return false;
             _nextSlot++;
+            PrepareRuns(slot);
             _queue!.Post(slot, Math.Min(slot.Count, _threads * StripesPerThread));
             _inFlight.Enqueue(slot);
             return true;
+        }
+
+        private const int PrepareRunPages = 16;   // runs of consecutive pages this long are faulted in by one call
+
+        /// <summary>
+        /// Faults in each run of consecutive pages of a batch with one call before the workers read it: a batch's stripes
+        /// go to the workers by turns, so no worker's reads stay sequential and each populated a 64 KiB window of its
+        /// own (a 2-thread -l -d 0 dump made 52,640 madvise calls against 8,606 on one thread).
+        /// </summary>
+        private void PrepareRuns(BatchSlot slot)
+        {
+            int i = 0;
+            while (i < slot.Count)
+            {
+                if (slot.Skip[i])
+                {
+                    i++;
+                    continue;
+                }
+                int j = i + 1;
+                while (j < slot.Count && !slot.Skip[j] && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
+                    j++;
+                if (j - i >= PrepareRunPages)
+                    _pages.Prepare(slot.Pfns[i] << _pageShift, (ulong)(j - i) << _pageShift);
+                i = j;
+            }
         }
 
         /// <summary>Appends every batch still in flight, in order (before a sequential pass, and at the end).</summary>
