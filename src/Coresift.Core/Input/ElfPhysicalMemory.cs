@@ -168,23 +168,13 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
     }
 
     /// <inheritdoc />
-    public void Prepare(ulong paddr, ulong length)
-    {
-        ulong end = paddr + length;
-        int i = Find(paddr);
-        if (i < 0)
-            i = ~0;
-        for (int k = Math.Max(0, i); k < _pieces.Length && _pieces[k].Start < end; k++)
-        {
-            var p = _pieces[k];
-            ulong s = Math.Max(p.Start, paddr), e = Math.Min(p.FileEnd, end);
-            if (e > s)
-                _file.Prepare(p.FileOffset + (long)(s - p.Start), (long)(e - s));
-        }
-    }
+    public void Prepare(ulong paddr, ulong length) => ForFileRanges(paddr, length, _file.Prepare);
 
     /// <inheritdoc />
-    public void Release(ulong paddr, ulong length)
+    public void Release(ulong paddr, ulong length) => ForFileRanges(paddr, length, _file.Release);
+
+    /// <summary>Calls action with each file range (offset, length) that holds bytes of [paddr, paddr + length).</summary>
+    private void ForFileRanges(ulong paddr, ulong length, Action<long, long> action)
     {
         ulong end = paddr + length;
         int i = Find(paddr);
@@ -195,7 +185,7 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
             var p = _pieces[k];
             ulong s = Math.Max(p.Start, paddr), e = Math.Min(p.FileEnd, end);
             if (e > s)
-                _file.Release(p.FileOffset + (long)(s - p.Start), (long)(e - s));
+                action(p.FileOffset + (long)(s - p.Start), (long)(e - s));
         }
     }
 

@@ -270,14 +270,16 @@ public sealed class KdumpWriter
             return true;
         }
 
-        private const int PrepareRunPages = 16;   // runs of consecutive pages this long are faulted in by one call
-
         /// <summary>
         /// Faults in each run of consecutive pages of a batch with one call before the workers read it: a batch's stripes
         /// go to the workers by turns, so no worker's reads stay sequential and each populated a 64 KiB window of its
         /// own (a 2-thread -l -d 0 dump made 52,640 madvise calls against 8,606 on one thread).
         /// </summary>
-        private void PrepareRuns(BatchSlot slot)
+        private void PrepareRuns(BatchSlot slot) => ForEachRun(slot, _pages.Prepare);
+
+        /// <summary>Calls action with (paddr, length) of each run of 16 or more consecutive pages of a batch that are not
+        /// marked as written first already.</summary>
+        private void ForEachRun(BatchSlot slot, Action<ulong, ulong> action)
         {
             int i = 0;
             while (i < slot.Count)
@@ -290,11 +292,13 @@ public sealed class KdumpWriter
                 int j = i + 1;
                 while (j < slot.Count && !slot.Skip[j] && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
                     j++;
-                if (j - i >= PrepareRunPages)
-                    _pages.Prepare(slot.Pfns[i] << _pageShift, (ulong)(j - i) << _pageShift);
+                if (j - i >= RunPages)
+                    action(slot.Pfns[i] << _pageShift, (ulong)(j - i) << _pageShift);
                 i = j;
             }
         }
+
+        private const int RunPages = 16;   // runs of consecutive pages this long are faulted in, or dropped, by one call
 
         /// <summary>Appends every batch still in flight, in order (before a sequential pass, and at the end).</summary>
         private void Drain()
@@ -373,19 +377,7 @@ public sealed class KdumpWriter
         }
 
         /// <summary>Lets the input drop the pages of an early batch (scattered pfns, mostly in runs): they are not read again.</summary>
-        private void ReleaseRuns(BatchSlot slot)
-        {
-            int i = 0;
-            while (i < slot.Count)
-            {
-                int j = i + 1;
-                while (j < slot.Count && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
-                    j++;
-                if (j - i >= 16)
-                    _pages.Release(slot.Pfns[i] << _pageShift, (ulong)(j - i) << _pageShift);
-                i = j;
-            }
-        }
+        private void ReleaseRuns(BatchSlot slot) => ForEachRun(slot, _pages.Release);
 
         /// <summary>One batch of pages: their pfns, packed lengths (-1 zero page, 0 raw, else compressed) and bytes.</summary>
         private sealed class BatchSlot(int stride) : PackQueue.IBatch
