@@ -98,7 +98,13 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
     }
 
     /// <inheritdoc />
-    public bool TryRead(ulong paddr, Span<byte> destination)
+    public bool TryRead(ulong paddr, Span<byte> destination) => Read(paddr, destination, direct: false);
+
+    /// <inheritdoc />
+    public bool TryReadDirect(ulong paddr, Span<byte> destination) => Read(paddr, destination, direct: true);
+
+    /// <summary>Reads [paddr, paddr + destination.Length) piece by piece (zeros past a piece's file bytes); false at a hole.</summary>
+    private bool Read(ulong paddr, Span<byte> destination, bool direct)
     {
         while (destination.Length > 0)
         {
@@ -111,7 +117,11 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
             if (paddr < p.FileEnd)
             {
                 int fromFile = (int)Math.Min((ulong)n, p.FileEnd - paddr);
-                _file.ReadOrZero(p.FileOffset + (long)(paddr - p.Start), chunk[..fromFile]);
+                long offset = p.FileOffset + (long)(paddr - p.Start);
+                if (direct)
+                    _file.ReadDirect(offset, chunk[..fromFile]);
+                else
+                    _file.ReadOrZero(offset, chunk[..fromFile]);
                 chunk[fromFile..].Clear();
             }
             else
@@ -166,9 +176,6 @@ public sealed class ElfPhysicalMemory : IPhysicalMemory
             return result;
         }
     }
-
-    /// <inheritdoc />
-    public void Prepare(ulong paddr, ulong length) => ForFileRanges(paddr, length, _file.Prepare);
 
     /// <inheritdoc />
     public void Release(ulong paddr, ulong length) => ForFileRanges(paddr, length, _file.Release);

@@ -13,11 +13,12 @@ public interface IPhysicalMemory
     /// <remarks>Bytes the input cannot deliver (I/O errors) read as zeros; <see cref="HasLostBytes"/> tells which.</remarks>
     bool TryRead(ulong paddr, Span<byte> destination);
 
+    /// <summary>As <see cref="TryRead"/>, with read(2) rather than through a mapping where the input has a choice: for long
+    /// runs of pages read once.</summary>
+    bool TryReadDirect(ulong paddr, Span<byte> destination) => TryRead(paddr, destination);
+
     /// <summary>Gives a zero-copy view of [paddr, paddr+length) when it lies inside one mapped segment's file bytes.</summary>
     bool TryGetSpan(ulong paddr, int length, out ReadOnlySpan<byte> span);
-
-    /// <summary>Says that [paddr, paddr + length) will be read soon, so its mapping may be faulted in at once (a hint).</summary>
-    void Prepare(ulong paddr, ulong length) { }
 
     /// <summary>Says that [paddr, paddr + length) will not be read again soon, so its mapping may be dropped (a hint).</summary>
     void Release(ulong paddr, ulong length) { }

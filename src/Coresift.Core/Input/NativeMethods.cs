@@ -22,6 +22,13 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     public static partial long Lseek(SafeFileHandle fd, long offset, int whence);
 
+    /// <summary>statfs f_type of procfs (PROC_SUPER_MAGIC).</summary>
+    public const long ProcSuperMagic = 0x9fa0;
+
+    /// <summary>fstatfs(2); buf receives struct statfs, whose first field on 64-bit Linux is the 8-byte f_type.</summary>
+    [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
+    public static unsafe partial int Fstatfs(SafeFileHandle fd, byte* buf);
+
     /// <summary>madvise(2).</summary>
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     public static partial int Madvise(nint address, nuint length, int advice);

@@ -59,12 +59,17 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     /// <summary>True when reads come from a memory mapping.</summary>
     public bool IsMapped => _base != null;
 
+    /// <summary>True when the file is on procfs (/proc/vmcore): each read(2) of it copies the crashed kernel's memory a
+    /// page at a time through a temporary kernel mapping, so its own mapping serves bulk reads (<see cref="ReadDirect"/>).</summary>
+    public bool OnProcfs { get; }
+
     private VmcoreFile(string path, SafeFileHandle handle, long length, bool tryMap, Func<long, long, bool>? failing)
     {
         _failing = failing;
         Path = path;
         _handle = handle;
         Length = length;
+        OnProcfs = IsOnProcfs(handle);
         if (tryMap && length > 0)
         {
             try
@@ -86,6 +91,13 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
                 _base = null;
             }
         }
+    }
+
+    /// <summary>True when fstatfs says the file lies on procfs.</summary>
+    private static bool IsOnProcfs(SafeFileHandle handle)
+    {
+        byte* buf = stackalloc byte[256];   // struct statfs is 120 bytes on x86_64 and arm64
+        return NativeMethods.Fstatfs(handle, buf) == 0 && *(long*)buf == NativeMethods.ProcSuperMagic;
     }
 
     /// <summary>Opens a file for reading only; mmap is tried unless <paramref name="noMmap"/>.</summary>
@@ -207,15 +219,50 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         return whole;
     }
 
-    /// <summary>Reads part of one file page (zeros, and false, when the page is lost).</summary>
-    private bool ReadPage(long at, Span<byte> part)
+    /// <summary>
+    /// As <see cref="ReadOrZero"/>, but with pread, not through the mapping: for long runs of page data read once by
+    /// several threads, which then cost no page-table work (faulting a window in, dropping it after) and do not contend
+    /// for the process's memory map. On procfs (<see cref="OnProcfs"/>) the mapping serves them as ReadOrZero does.
+    /// </summary>
+    public bool ReadDirect(long offset, Span<byte> destination)
+    {
+        if (OnProcfs && _base != null)
+            return ReadOrZero(offset, destination);
+        CheckBounds(offset, destination.Length);
+        if (!Errors.Intersects(offset, destination.Length))
+        {
+            try
+            {
+                PRead(offset, destination);
+                return true;
+            }
+            catch (IOException)
+            {
+                // Find the bad pages one by one below.
+            }
+        }
+        bool whole = true;
+        long end = offset + destination.Length;
+        for (long at = offset; at < end;)
+        {
+            long next = Math.Min(end, (at & ~(long)(FilePage - 1)) + FilePage);
+            if (!ReadPage(at, destination.Slice((int)(at - offset), (int)(next - at)), mapped: false))
+                whole = false;
+            at = next;
+        }
+        return whole;
+    }
+
+    /// <summary>Reads part of one file page (zeros, and false, when the page is lost); mapped: through the mapping when
+    /// there is one and the page is safe to touch there.</summary>
+    private bool ReadPage(long at, Span<byte> part, bool mapped = true)
     {
         if (Errors.Intersects(at, part.Length))
         {
             part.Clear();
             return false;
         }
-        if (_base != null && !_preadOnly.Intersects(at, part.Length))
+        if (mapped && _base != null && !_preadOnly.Intersects(at, part.Length))
         {
             // Only windows whose population succeeded, or whose bad pages are known, get here: the page is safe to touch.
             new ReadOnlySpan<byte>(_base + at, part.Length).CopyTo(part);
@@ -278,8 +325,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     }
 
     /// <summary>Makes sure every 64 KiB unit that [offset, offset + length) touches was populated or scanned for bad pages
-    /// (one population for the whole range when none of it was: a writer faults a run of pages in before its threads
-    /// read them piece by piece, each piece a population of its own).</summary>
+    /// (one population for the whole range when none of it was).</summary>
     public void Prepare(long offset, long length)
     {
         if (_base == null || offset < 0 || length <= 0 || offset >= Length)

@@ -167,7 +167,7 @@ public sealed class KdumpWriter
 
         /// <summary>
         /// The most a page stream allocates for its buffers: the parallel path's batch slots, the data and descriptor
-        /// caches, and each worker's page buffers with an allowance of 128 KiB for its codec's state (the LZO1X
+        /// caches, and each worker's page and run buffers with an allowance of 128 KiB for its codec's state (the LZO1X
         /// table's size).
         /// </summary>
         public static long BufferBytes(int blockSize, int maxPackedBytes, int cacheBytes, int threads)
@@ -175,7 +175,7 @@ public sealed class KdumpWriter
             long stride = Math.Max(blockSize, maxPackedBytes);
             long slots = 3L * Batch * (stride + 2 * sizeof(ulong) + sizeof(int));
             long caches = 2L * Math.Max(cacheBytes, 2 * stride);
-            long workers = (Math.Max(1, threads) + 1L) * ((128 << 10) + 2L * stride);
+            long workers = (Math.Max(1, threads) + 1L) * ((128 << 10) + 2L * stride + (long)RunBufferPages * blockSize);
             return slots + caches + workers;
         }
 
@@ -221,14 +221,8 @@ public sealed class KdumpWriter
             _slots ??= [new BatchSlot(stride), new BatchSlot(stride), new BatchSlot(stride)];
             // With two threads or more, this thread packs too while it waits (see WaitHelping): one worker fewer.
             _helper ??= _threads > 1 ? Rent() : null;
-            _queue ??= new PackQueue<Worker>(_helper is null ? _threads : _threads - 1, Rent, Return, (worker, batch, i) =>
-            {
-                var slot = (BatchSlot)batch;
-                // Only a page that does not follow on: the next page in memory is already on its way.
-                if (i + 1 < slot.Count && slot.Pfns[i + 1] != slot.Pfns[i] + 1 && !slot.Skip[i + 1])
-                    Prefetch(slot.Pfns[i + 1]);
-                slot.Len[i] = slot.Skip[i] ? AlreadyWritten : Pack(slot.Pfns[i], worker, slot.Bytes.AsSpan(i * stride, stride));
-            });
+            _queue ??= new PackQueue<Worker>(_helper is null ? _threads : _threads - 1, Rent, Return,
+                (worker, batch, from, to) => PackStripe(worker, (BatchSlot)batch, from, to));
             try
             {
                 while (true)
@@ -264,18 +258,10 @@ public sealed class KdumpWriter
             if (Fill(slot, source) == 0)
                 return false;
             _nextSlot++;
-            PrepareRuns(slot);
             _queue!.Post(slot, Math.Min(slot.Count, _threads * StripesPerThread));
             _inFlight.Enqueue(slot);
             return true;
         }
-
-        /// <summary>
-        /// Faults in each run of consecutive pages of a batch with one call before the workers read it: a batch's stripes
-        /// go to the workers by turns, so no worker's reads stay sequential and each populated a 64 KiB window of its
-        /// own (a 2-thread -l -d 0 dump made 52,640 madvise calls against 8,606 on one thread).
-        /// </summary>
-        private void PrepareRuns(BatchSlot slot) => ForEachRun(slot, _pages.Prepare);
 
         /// <summary>Calls action with (paddr, length) of each run of 16 or more consecutive pages of a batch that are not
         /// marked as written first already.</summary>
@@ -298,7 +284,7 @@ public sealed class KdumpWriter
             }
         }
 
-        private const int RunPages = 16;   // runs of consecutive pages this long are faulted in, or dropped, by one call
+        private const int RunPages = 16;   // runs of consecutive pages this long are dropped from the input's mapping by one call
 
         /// <summary>Appends every batch still in flight, in order (before a sequential pass, and at the end).</summary>
         private void Drain()
@@ -396,7 +382,53 @@ public sealed class KdumpWriter
             public PackQueue.Completion Done { get; } = new();
         }
 
-        /// <summary>Reads one page and packs it into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
+        /// <summary>
+        /// Packs the stripe [from, to) of a batch. With two threads or more, each run of <see cref="DirectRunPages"/> or
+        /// more consecutive pages is read with one read(2) into the worker's buffer (up to <see cref="RunBufferPages"/>
+        /// at a time; the input decides, see <see cref="IPhysicalMemory.TryReadDirect"/>); other pages are read through
+        /// the input's mapping. Threads that fault windows of one mapping in and drop them contend for the process's
+        /// memory map: on the 2-CPU bench machine, two threads doing so over 256 KiB windows of the 8 GiB input took
+        /// longer than one, while two threads reading the same windows with pread took half the time of one. One
+        /// thread keeps the mapping, which costs less than the copy where the page cache holds the input in 2 MiB folios.
+        /// </summary>
+        private void PackStripe(Worker worker, BatchSlot slot, int from, int to)
+        {
+            int b = _w._layout.BlockSize;
+            int stride = _packed.Length;
+            int i = from;
+            while (i < to)
+            {
+                if (slot.Skip[i])
+                {
+                    slot.Len[i++] = AlreadyWritten;
+                    continue;
+                }
+                int j = i + 1, cap = Math.Min(to, i + RunBufferPages);
+                while (j < cap && !slot.Skip[j] && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
+                    j++;
+                if (_threads > 1 && j - i >= DirectRunPages && _pages.TryReadDirect(slot.Pfns[i] << _pageShift, worker.Run.AsSpan(0, (j - i) * b)))
+                {
+                    for (int k = i; k < j; k++)
+                        slot.Len[k] = PackPage(worker.Run.AsSpan((k - i) * b, b), worker.Codec, slot.Bytes.AsSpan(k * stride, stride));
+                }
+                else
+                {
+                    for (int k = i; k < j; k++)
+                    {
+                        // Only a page that does not follow on: the next page in memory is already on its way.
+                        if (k + 1 < to && slot.Pfns[k + 1] != slot.Pfns[k] + 1 && !slot.Skip[k + 1])
+                            Prefetch(slot.Pfns[k + 1]);
+                        slot.Len[k] = Pack(slot.Pfns[k], worker, slot.Bytes.AsSpan(k * stride, stride));
+                    }
+                }
+                i = j;
+            }
+        }
+
+        private const int DirectRunPages = 8;     // runs of consecutive pages this long are read with read(2), not the mapping
+        private const int RunBufferPages = 64;    // pages a worker reads with one read(2) at most (256 KiB of 4 KiB pages)
+
+        /// <summary>Reads one page through the input's mapping and packs it into slot (as <see cref="PackPage"/>).</summary>
         private int Pack(ulong pfn, Worker worker, Span<byte> slot)
         {
             int b = _w._layout.BlockSize;
@@ -407,23 +439,33 @@ public sealed class KdumpWriter
                     Array.Clear(worker.Scratch);
                 page = worker.Scratch;
             }
-            if (_excludeZero && !page.ContainsAnyExcept((byte)0))
-                return -1;
-            if (worker.Codec is { } codec)
-            {
-                int len = codec.Compress(page, slot);
-                if (len > 0 && len < b)
-                    return len;
-            }
-            page.CopyTo(slot);
-            return 0;
+            return PackPage(page, worker.Codec, slot);
         }
 
-        /// <summary>A worker's own codec and read buffer.</summary>
+        /// <summary>Packs one page into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
+        private int PackPage(ReadOnlySpan<byte> page, IPageCodec? codec, Span<byte> slot)
+        {
+            int len = Compress(page, codec, slot);
+            if (len == 0)
+                page.CopyTo(slot);
+            return len;
+        }
+
+        /// <summary>-1 for a zero page (when excluded), 0 when the page is stored raw, else its compressed length in output.</summary>
+        private int Compress(ReadOnlySpan<byte> page, IPageCodec? codec, Span<byte> output)
+        {
+            if (_excludeZero && !page.ContainsAnyExcept((byte)0))
+                return -1;
+            int len = codec?.Compress(page, output) ?? 0;
+            return len > 0 && len < page.Length ? len : 0;
+        }
+
+        /// <summary>A worker's own codec, page buffer and run buffer.</summary>
         private sealed class Worker(IPageCodec? codec, int pageSize)
         {
             public IPageCodec? Codec { get; } = codec;
             public byte[] Scratch { get; } = new byte[pageSize];
+            public byte[] Run { get; } = new byte[RunBufferPages * pageSize];
         }
 
         private readonly System.Collections.Concurrent.ConcurrentBag<Worker> _workers = new();
@@ -583,7 +625,7 @@ public sealed class KdumpWriter
             Guard(() => WriteSequentialPages(cycle, startPfn, endPfn));
         }
 
-        /// <summary>The sequential loop over one cycle's pages.</summary>
+        /// <summary>The sequential loop over one cycle's pages, read through the input's mapping.</summary>
         private void WriteSequentialPages(Bitmap cycle, ulong startPfn, ulong endPfn)
         {
             int b = _w._layout.BlockSize;
@@ -609,18 +651,19 @@ public sealed class KdumpWriter
                         Array.Clear(_scratch);
                     page = _scratch;
                 }
-                // -1 zero page, 0 raw, else the compressed length (as the parallel path's Pack).
-                int len;
-                if (_excludeZero && !page.ContainsAnyExcept((byte)0))
-                    len = -1;
-                else if ((len = _codec?.Compress(page, _packed) ?? 0) <= 0 || len >= b)
-                    len = 0;
-                Append(pfn, len, len > 0 ? _packed.AsSpan(0, len) : page);
-                if (pfn - _releasedTo >= ReleaseStep)
-                    ReleaseBehind(pfn);
-                if ((_written & 1023) == 0)
-                    Progress?.Invoke(_written);
+                AppendPacked(pfn, page);
             }
+        }
+
+        /// <summary>Packs one page on this thread and appends it with its descriptor (the sequential path).</summary>
+        private void AppendPacked(ulong pfn, ReadOnlySpan<byte> page)
+        {
+            int len = Compress(page, _codec, _packed);
+            Append(pfn, len, len > 0 ? _packed.AsSpan(0, len) : page);
+            if (pfn - _releasedTo >= ReleaseStep)
+                ReleaseBehind(pfn);
+            if ((_written & 1023) == 0)
+                Progress?.Invoke(_written);
         }
 
         /// <summary>Starts loading the first lines of a page that will be read next, when it does not follow the page being

@@ -11,15 +11,16 @@ namespace Coresift.Output;
 internal sealed class PackQueue<TWorker> : IDisposable
 {
     private readonly Queue<(PackQueue.IBatch Batch, int From, int To)> _stripes = new();
-    private readonly Action<TWorker, PackQueue.IBatch, int> _pack;
+    private readonly Action<TWorker, PackQueue.IBatch, int, int> _pack;
     private readonly Func<TWorker> _rent;
     private readonly Action<TWorker> _return;
     private readonly Thread[] _threads;
     private bool _closed;
     private Exception? _failure;
 
-    /// <summary>Starts threads workers; pack(worker, batch, i) packs item i of a batch.</summary>
-    public PackQueue(int threads, Func<TWorker> rent, Action<TWorker> giveBack, Action<TWorker, PackQueue.IBatch, int> pack)
+    /// <summary>Starts threads workers; pack(worker, batch, from, to) packs the stripe [from, to) of a batch (a worker gets
+    /// a stripe whole, so that it can read the stripe's pages with one call).</summary>
+    public PackQueue(int threads, Func<TWorker> rent, Action<TWorker> giveBack, Action<TWorker, PackQueue.IBatch, int, int> pack)
     {
         _rent = rent;
         _return = giveBack;
@@ -79,9 +80,8 @@ internal sealed class PackQueue<TWorker> : IDisposable
     {
         try
         {
-            if (Volatile.Read(ref _failure) is null)
-                for (int i = stripe.From; i < stripe.To; i++)
-                    _pack(worker, stripe.Batch, i);
+            if (Volatile.Read(ref _failure) is null && stripe.From < stripe.To)
+                _pack(worker, stripe.Batch, stripe.From, stripe.To);
         }
         catch (Exception e)
         {

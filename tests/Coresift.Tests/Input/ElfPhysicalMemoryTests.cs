@@ -6,8 +6,10 @@ namespace Coresift.Tests.Input;
 
 public class ElfPhysicalMemoryTests
 {
-    [Fact]
-    public void Reads_across_segments_refuses_holes_and_zero_fills_past_filesz()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // TryReadDirect: pread, not the mapping; the same answers
+    public void Reads_across_segments_refuses_holes_and_zero_fills_past_filesz(bool direct)
     {
         var k = new SyntheticKernel(Generation.Linux6_1, [(0, 0x100000), (0x200000, 0x2000000)]);
         k.FillPage(0xff, 0x11);
@@ -17,15 +19,28 @@ public class ElfPhysicalMemoryTests
         using var f = new TempVmcore(k.ToElf(opts));
         using var input = DumpInput.Open(f.Path, Limits.Default);
         var mem = input.Memory;
+        bool Read(ulong paddr, Span<byte> b) => direct ? mem.TryReadDirect(paddr, b) : mem.TryRead(paddr, b);
         var buf = new byte[16];
-        Assert.True(mem.TryRead(0xff000, buf));
+        Assert.True(Read(0xff000, buf));
         Assert.All(buf, b => Assert.Equal(0x11, b));
-        Assert.False(mem.TryRead(0x100000 - 8, buf)); // runs into the hole
-        Assert.True(mem.TryRead(0x200000, buf));
+        Assert.False(Read(0x100000 - 8, buf)); // runs into the hole
+        Assert.True(Read(0x200000, buf));
         Assert.All(buf, b => Assert.Equal(0x22, b));
-        Assert.True(mem.TryRead(0x4002000, buf));
+        Assert.True(Read(0x4002000, buf));
         Assert.All(buf, b => Assert.Equal(0, b));
-        Assert.False(mem.TryRead(0x5000000, buf));
+        Assert.False(Read(0x5000000, buf));
+        // Runs of pages, as the parallel writer reads them: the same bytes either way.
+        var run = new byte[64 * 4096];
+        var mapped = new byte[run.Length];
+        Assert.True(Read(0x1ff000 + 0x1000, run));   // page 0x200 (0x22) and the 63 after it
+        Assert.True(mem.TryRead(0x200000, mapped));
+        Assert.True(run.AsSpan().SequenceEqual(mapped));
+        Assert.All(run.AsSpan(0, 4096).ToArray(), b => Assert.Equal(0x22, b));
+        Assert.True(Read(0x4000000, run.AsSpan(0, 3 * 4096)));   // one page from the file, two past filesz
+        Assert.True(mem.TryRead(0x4000000, mapped.AsSpan(0, 3 * 4096)));
+        Assert.True(run.AsSpan(0, 3 * 4096).SequenceEqual(mapped.AsSpan(0, 3 * 4096)));
+        Assert.True(run.AsSpan(4096, 2 * 4096).IndexOfAnyExcept((byte)0) < 0);
+        Assert.False(Read(0xff000, run.AsSpan(0, 2 * 4096)));   // the run's second page lies in the hole
     }
 
     [Fact]

@@ -154,12 +154,14 @@ public class InputIoErrorTests
     }
 
     [Theory]
-    [InlineData("-l", "31", false)]
-    [InlineData("-l", "31", true)]
-    [InlineData("-c", "0", false)]
-    [InlineData("-E", "31", false)]
-    [InlineData("-E", "0", true)]
-    public void A_bad_range_of_page_data_costs_only_its_pages(string format, string level, bool noMmap)
+    [InlineData("-l", "31", false, 0)]
+    [InlineData("-l", "31", true, 0)]
+    [InlineData("-c", "0", false, 0)]
+    [InlineData("-E", "31", false, 0)]
+    [InlineData("-E", "0", true, 0)]
+    [InlineData("-l", "0", false, 1)]   // one thread: pages through the mapping
+    [InlineData("-l", "0", false, 2)]   // two: runs of pages with pread
+    public void A_bad_range_of_page_data_costs_only_its_pages(string format, string level, bool noMmap, int threads)
     {
         var k = Kernel();
         using var vmcore = new TempVmcore(k.ToElf());
@@ -172,6 +174,8 @@ public class InputIoErrorTests
             var args = new List<string> { format, "-d", level };
             if (noMmap)
                 args.Add("--non-mmap");
+            if (threads > 0)
+                args.AddRange(["--num-threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             args.AddRange([vmcore.Path, output]);
             var (rc, stdout, stderr) = RunWithFaults(failing, [.. args]);
             Assert.True(rc == 0, stdout + stderr);
@@ -263,6 +267,59 @@ public class InputIoErrorTests
         finally
         {
             File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void Direct_reads_use_pread_and_lose_only_the_bad_pages()
+    {
+        string path = PatternFile(64);
+        try
+        {
+            using var f = VmcoreFile.Open(path, noMmap: false, Failing(5, 40));
+            Assert.True(f.IsMapped);
+            Assert.False(f.OnProcfs);
+            // Not on a page boundary, as a QEMU core's data (0x558 into a file page).
+            var buf = new byte[48 * P];
+            Assert.False(f.ReadDirect(0x558, buf));
+            for (int i = 0; i < 48; i++)
+            {
+                // Byte k of buf is file byte 0x558 + k: file page (0x558 + k) / P.
+                int first = i * P, split = P - 0x558;
+                byte lo = (byte)(i is 5 or 40 ? 0 : i + 1), hi = (byte)(i + 1 is 5 or 40 ? 0 : i + 2);
+                Assert.True(buf.AsSpan(first, split).IndexOfAnyExcept(lo) < 0, $"page {i}, first part");
+                Assert.True(buf.AsSpan(first + split, 0x558).IndexOfAnyExcept(hi) < 0, $"page {i}, second part");
+            }
+            Assert.Equal([new LostRange(5 * P, P), new LostRange(40 * P, P)], f.Errors.Ranges);
+            // The bad pages were found by pread page by page: no window of the mapping was faulted in or scanned.
+            Assert.Equal(0, f.WindowsScanned);
+            Assert.True(f.ReadDirect(50 * P, buf.AsSpan(0, 4 * P)));
+            Assert.Equal(51, buf[0]);
+            Assert.Equal(54, buf[4 * P - 1]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_file_on_procfs_is_known_as_such()
+    {
+        // /proc/vmcore is on procfs; any procfs file with a size shows the check (kcore is absent in some containers).
+        string? proc = new[] { "/proc/kcore", "/proc/self/auxv", "/proc/self/stat" }.FirstOrDefault(File.Exists);
+        Assert.NotNull(proc);
+        using (var f = VmcoreFile.Open(proc!, noMmap: true))
+            Assert.True(f.OnProcfs);
+        string path = PatternFile(1);
+        try
+        {
+            using var g = VmcoreFile.Open(path);
+            Assert.False(g.OnProcfs);
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 }

@@ -18,6 +18,14 @@ public class PackQueueTests
         public int Id { get; } = id;
     }
 
+    /// <summary>A stripe packer that packs item after item of its stripe.</summary>
+    private static Action<WorkerState, PackQueue.IBatch, int, int> Each(Action<WorkerState, PackQueue.IBatch, int> item) =>
+        (w, b, from, to) =>
+        {
+            for (int i = from; i < to; i++)
+                item(w, b, i);
+        };
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 8)]
@@ -28,12 +36,12 @@ public class PackQueueTests
         int rented = 0, returned = 0;
         var batches = Enumerable.Range(0, 3).Select(_ => new Batch(517)).ToArray();
         using (var q = new PackQueue<WorkerState>(threads, () => new WorkerState(Interlocked.Increment(ref rented)),
-                   _ => Interlocked.Increment(ref returned), (w, b, i) =>
+                   _ => Interlocked.Increment(ref returned), Each((w, b, i) =>
                    {
                        var batch = (Batch)b;
                        Interlocked.Increment(ref batch.Hits[i]);
                        batch.Worker[i] = w.Id;
-                   }))
+                   })))
         {
             // Round after round, as the writer does: two batches ahead of the one consumed.
             for (int round = 0; round < 20; round++)
@@ -58,7 +66,7 @@ public class PackQueueTests
     {
         var small = new Batch(3);
         var empty = new Batch(0);
-        using var q = new PackQueue<WorkerState>(2, () => new WorkerState(0), _ => { }, (_, b, i) => ((Batch)b).Hits[i]++);
+        using var q = new PackQueue<WorkerState>(2, () => new WorkerState(0), _ => { }, Each((_, b, i) => ((Batch)b).Hits[i]++));
         q.Post(small, 8);
         q.Post(empty, 8);
         q.Wait(small);
@@ -70,12 +78,12 @@ public class PackQueueTests
     public void A_failing_item_surfaces_in_Wait_and_the_workers_still_stop()
     {
         var batch = new Batch(100);
-        var q = new PackQueue<WorkerState>(2, () => new WorkerState(0), _ => { }, (_, b, i) =>
+        var q = new PackQueue<WorkerState>(2, () => new WorkerState(0), _ => { }, Each((_, b, i) =>
         {
             if (i == 42)
                 throw new InvalidDataException("page 42");
             ((Batch)b).Hits[i]++;
-        });
+        }));
         q.Post(batch, 4);
         var e = Assert.Throws<InvalidDataException>(() => q.Wait(batch));
         Assert.Equal("page 42", e.Message);
