@@ -386,7 +386,8 @@ public sealed class KdumpWriter
         /// Packs the stripe [from, to) of a batch. With two threads or more, each run of <see cref="DirectRunPages"/> or
         /// more consecutive pages is read with one read(2) into the worker's buffer (up to <see cref="RunBufferPages"/>
         /// at a time; the input decides, see <see cref="IPhysicalMemory.TryReadDirect"/>); other pages are read through
-        /// the input's mapping. Threads that fault windows of one mapping in and drop them contend for the process's
+        /// the input's mapping, as are the pages written first (the struct pages among them are mapped already, read by
+        /// the scan just before). Threads that fault windows of one mapping in and drop them contend for the process's
         /// memory map: on the 2-CPU bench machine, two threads doing so over 256 KiB windows of the 8 GiB input took
         /// longer than one, while two threads reading the same windows with pread took half the time of one. One
         /// thread keeps the mapping, which costs less than the copy where the page cache holds the input in 2 MiB folios.
@@ -406,7 +407,7 @@ public sealed class KdumpWriter
                 int j = i + 1, cap = Math.Min(to, i + RunBufferPages);
                 while (j < cap && !slot.Skip[j] && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
                     j++;
-                if (_threads > 1 && j - i >= DirectRunPages && _pages.TryReadDirect(slot.Pfns[i] << _pageShift, worker.Run.AsSpan(0, (j - i) * b)))
+                if (_threads > 1 && !slot.Early && j - i >= DirectRunPages && _pages.TryReadDirect(slot.Pfns[i] << _pageShift, worker.Run.AsSpan(0, (j - i) * b)))
                 {
                     for (int k = i; k < j; k++)
                         slot.Len[k] = PackPage(worker.Run.AsSpan((k - i) * b, b), worker.Codec, slot.Bytes.AsSpan(k * stride, stride));
