@@ -173,7 +173,7 @@ public sealed class KdumpWriter
         public static long BufferBytes(int blockSize, int maxPackedBytes, int cacheBytes, int threads)
         {
             long stride = Math.Max(blockSize, maxPackedBytes);
-            long slots = 3L * Batch * (stride + 2 * sizeof(ulong) + sizeof(int));
+            long slots = 3L * Batch * (stride + 2 * sizeof(ulong) + 2 * sizeof(int) + sizeof(bool));
             long caches = 2L * Math.Max(cacheBytes, 2 * stride);
             long workers = (Math.Max(1, threads) + 1L) * ((128 << 10) + 2L * stride + (long)RunBufferPages * blockSize);
             return slots + caches + workers;
@@ -346,7 +346,7 @@ public sealed class KdumpWriter
             for (int i = 0; i < slot.Count; i++)
             {
                 int len = slot.Len[i];
-                ReadOnlySpan<byte> bytes = len == AlreadyWritten ? default : slot.Bytes.AsSpan(i * stride, len > 0 ? len : b);
+                ReadOnlySpan<byte> bytes = len == AlreadyWritten ? default : slot.Bytes.AsSpan(slot.Off[i], len > 0 ? len : b);
                 if (early)
                     AppendEarly(slot.Pfns[i], slot.Ranks[i], len, bytes);
                 else
@@ -372,6 +372,7 @@ public sealed class KdumpWriter
             public ulong[] Ranks { get; } = new ulong[Batch];
             public bool[] Skip { get; } = new bool[Batch];   // written first already: only the descriptor is placed
             public int[] Len { get; } = new int[Batch];
+            public int[] Off { get; } = new int[Batch];      // where in Bytes a packed page starts
             public byte[] Bytes { get; } = new byte[Batch * stride];
             public int Count { get; set; }
 
@@ -396,6 +397,10 @@ public sealed class KdumpWriter
         {
             int b = _w._layout.BlockSize;
             int stride = _packed.Length;
+            // The stripe's packed pages follow each other from its first page's place in the slot, so only as much of
+            // the slot as they take is ever touched (fresh memory costs a page fault per 4 KiB): each page takes at
+            // most stride bytes, so page k always has stride bytes of room before page k + 1's place.
+            int at = from * stride;
             int i = from;
             while (i < to)
             {
@@ -410,7 +415,7 @@ public sealed class KdumpWriter
                 if (_threads > 1 && !slot.Early && j - i >= DirectRunPages && _pages.TryReadDirect(slot.Pfns[i] << _pageShift, worker.Run.AsSpan(0, (j - i) * b)))
                 {
                     for (int k = i; k < j; k++)
-                        slot.Len[k] = PackPage(worker.Run.AsSpan((k - i) * b, b), worker.Codec, slot.Bytes.AsSpan(k * stride, stride));
+                        at = Stow(slot, k, at, PackPage(worker.Run.AsSpan((k - i) * b, b), worker.Codec, slot.Bytes.AsSpan(at, stride)));
                 }
                 else
                 {
@@ -419,11 +424,19 @@ public sealed class KdumpWriter
                         // Only a page that does not follow on: the next page in memory is already on its way.
                         if (k + 1 < to && slot.Pfns[k + 1] != slot.Pfns[k] + 1 && !slot.Skip[k + 1])
                             Prefetch(slot.Pfns[k + 1]);
-                        slot.Len[k] = Pack(slot.Pfns[k], worker, slot.Bytes.AsSpan(k * stride, stride));
+                        at = Stow(slot, k, at, Pack(slot.Pfns[k], worker, slot.Bytes.AsSpan(at, stride)));
                     }
                 }
                 i = j;
             }
+        }
+
+        /// <summary>Records page k's packed length and place at; returns where the next page goes.</summary>
+        private int Stow(BatchSlot slot, int k, int at, int len)
+        {
+            slot.Len[k] = len;
+            slot.Off[k] = at;
+            return at + (len > 0 ? len : len == 0 ? _w._layout.BlockSize : 0);
         }
 
         private const int DirectRunPages = 8;     // runs of consecutive pages this long are read with read(2), not the mapping
