@@ -22,6 +22,20 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     public static partial long Lseek(SafeFileHandle fd, long offset, int whence);
 
+    /// <summary>MADV_HUGEPAGE: back a range with transparent huge pages where the kernel can.</summary>
+    public const int MadvHugePage = 14;
+
+    /// <summary>mmap(2) protection and flags for private anonymous memory.</summary>
+    public const int ProtRead = 1, ProtWrite = 2, MapPrivate = 0x02, MapAnonymous = 0x20;
+
+    /// <summary>mmap(2); returns -1 (MAP_FAILED) on failure.</summary>
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    /// <summary>munmap(2).</summary>
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(nint address, nuint length);
+
     /// <summary>statfs f_type of procfs (PROC_SUPER_MAGIC).</summary>
     public const long ProcSuperMagic = 0x9fa0;
 

@@ -131,6 +131,7 @@ public sealed class KdumpWriter
         private const int Batch = 512;            // pages prepared in parallel before the writer takes them in order
         private const int StripesPerThread = 4;   // a batch is cut into this many stripes per thread (balance vs sequential reads)
         private BatchSlot[]? _slots;              // three batches: two packed by the workers while the third is appended
+        private HugePageBuffer? _arena;           // the slots' packed pages, unmapped by Finish
         private PackQueue<Worker>? _queue;        // the workers, started by the first parallel call, stopped by Finish
         private Worker? _helper;                  // this thread's codec and buffer when it packs too (two threads or more)
         private readonly Queue<BatchSlot> _inFlight = new();   // batches posted and not yet appended, oldest first
@@ -173,7 +174,7 @@ public sealed class KdumpWriter
         public static long BufferBytes(int blockSize, int maxPackedBytes, int cacheBytes, int threads)
         {
             long stride = Math.Max(blockSize, maxPackedBytes);
-            long slots = 3L * Batch * (stride + 2 * sizeof(ulong) + 2 * sizeof(int) + sizeof(bool));
+            long slots = HugePageBuffer.ResidentBytes(3L * Batch * stride) + 3L * Batch * (2 * sizeof(ulong) + 2 * sizeof(int) + sizeof(bool));
             long caches = 2L * Math.Max(cacheBytes, 2 * stride);
             long workers = (Math.Max(1, threads) + 1L) * ((128 << 10) + 2L * stride + (long)RunBufferPages * blockSize);
             return slots + caches + workers;
@@ -217,8 +218,13 @@ public sealed class KdumpWriter
         /// </summary>
         private void WriteParallel(PfnSource source, bool early)
         {
-            int stride = _packed.Length;
-            _slots ??= [new BatchSlot(stride), new BatchSlot(stride), new BatchSlot(stride)];
+            if (_slots is null)
+            {
+                // One arena for the three slots' packed pages, touched only as far as they take (see PackStripe).
+                int slotBytes = Batch * _packed.Length;
+                _arena = new HugePageBuffer(3 * slotBytes);
+                _slots = [new BatchSlot(_arena, 0), new BatchSlot(_arena, slotBytes), new BatchSlot(_arena, 2 * slotBytes)];
+            }
             // With two threads or more, this thread packs too while it waits (see WaitHelping): one worker fewer.
             _helper ??= _threads > 1 ? Rent() : null;
             _queue ??= new PackQueue<Worker>(_helper is null ? _threads : _threads - 1, Rent, Return,
@@ -242,6 +248,7 @@ public sealed class KdumpWriter
             catch
             {
                 StopWorkers();
+                ReleaseSlots();
                 throw;
             }
         }
@@ -300,7 +307,17 @@ public sealed class KdumpWriter
             finally
             {
                 StopWorkers();
+                ReleaseSlots();
             }
+        }
+
+        /// <summary>Unmaps the slots' arena once no worker can use it (a later parallel call maps a new one).</summary>
+        private void ReleaseSlots()
+        {
+            _arena?.Dispose();
+            _arena = null;
+            _slots = null;
+            _nextSlot = 0;
         }
 
         /// <summary>Waits for a batch, packing queued stripes meanwhile when this thread is one of the packers.</summary>
@@ -346,7 +363,7 @@ public sealed class KdumpWriter
             for (int i = 0; i < slot.Count; i++)
             {
                 int len = slot.Len[i];
-                ReadOnlySpan<byte> bytes = len == AlreadyWritten ? default : slot.Bytes.AsSpan(slot.Off[i], len > 0 ? len : b);
+                ReadOnlySpan<byte> bytes = len == AlreadyWritten ? default : slot.Bytes(slot.Off[i], len > 0 ? len : b);
                 if (early)
                     AppendEarly(slot.Pfns[i], slot.Ranks[i], len, bytes);
                 else
@@ -366,14 +383,16 @@ public sealed class KdumpWriter
         private void ReleaseRuns(BatchSlot slot) => ForEachRun(slot, _pages.Release);
 
         /// <summary>One batch of pages: their pfns, packed lengths (-1 zero page, 0 raw, else compressed) and bytes.</summary>
-        private sealed class BatchSlot(int stride) : PackQueue.IBatch
+        private sealed class BatchSlot(HugePageBuffer arena, int offset) : PackQueue.IBatch
         {
             public ulong[] Pfns { get; } = new ulong[Batch];
             public ulong[] Ranks { get; } = new ulong[Batch];
             public bool[] Skip { get; } = new bool[Batch];   // written first already: only the descriptor is placed
             public int[] Len { get; } = new int[Batch];
             public int[] Off { get; } = new int[Batch];      // where in Bytes a packed page starts
-            public byte[] Bytes { get; } = new byte[Batch * stride];
+
+            /// <summary>The bytes [at, at + length) of the slot's packed pages (Batch * stride bytes of the writer's arena).</summary>
+            public Span<byte> Bytes(int at, int length) => arena.AsSpan(offset + at, length);
             public int Count { get; set; }
 
             /// <summary>True for a batch of pages written first (kernel metadata), whose descriptors go to their places.</summary>
@@ -415,7 +434,7 @@ public sealed class KdumpWriter
                 if (_threads > 1 && !slot.Early && j - i >= DirectRunPages && _pages.TryReadDirect(slot.Pfns[i] << _pageShift, worker.Run.AsSpan(0, (j - i) * b)))
                 {
                     for (int k = i; k < j; k++)
-                        at = Stow(slot, k, at, PackPage(worker.Run.AsSpan((k - i) * b, b), worker.Codec, slot.Bytes.AsSpan(at, stride)));
+                        at = Stow(slot, k, at, PackPage(worker.Run.AsSpan((k - i) * b, b), worker.Codec, slot.Bytes(at, stride)));
                 }
                 else
                 {
@@ -424,7 +443,7 @@ public sealed class KdumpWriter
                         // Only a page that does not follow on: the next page in memory is already on its way.
                         if (k + 1 < to && slot.Pfns[k + 1] != slot.Pfns[k] + 1 && !slot.Skip[k + 1])
                             Prefetch(slot.Pfns[k + 1]);
-                        at = Stow(slot, k, at, Pack(slot.Pfns[k], worker, slot.Bytes.AsSpan(at, stride)));
+                        at = Stow(slot, k, at, Pack(slot.Pfns[k], worker, slot.Bytes(at, stride)));
                     }
                 }
                 i = j;
