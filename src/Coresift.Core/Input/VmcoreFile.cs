@@ -184,14 +184,25 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
     /// Reads destination.Length bytes at offset; file pages that fail with an I/O error are zero-filled and recorded in
     /// <see cref="Errors"/>. Returns false when some bytes were lost. Raises only for reads past the end of the file.
     /// </summary>
-    public bool ReadOrZero(long offset, Span<byte> destination)
+    public bool ReadOrZero(long offset, Span<byte> destination) => Read(offset, destination, mapped: true);
+
+    /// <summary>
+    /// As <see cref="ReadOrZero"/>, but with pread, not through the mapping: for long runs of page data read once by
+    /// several threads, which then cost no page-table work (faulting a window in, dropping it after) and do not contend
+    /// for the process's memory map. On procfs (<see cref="OnProcfs"/>) the mapping serves them as ReadOrZero does.
+    /// </summary>
+    public bool ReadDirect(long offset, Span<byte> destination) => Read(offset, destination, mapped: OnProcfs);
+
+    /// <summary>ReadOrZero's work; mapped: through the mapping where there is one and the bytes are safe to touch there.</summary>
+    private bool Read(long offset, Span<byte> destination, bool mapped)
     {
         CheckBounds(offset, destination.Length);
-        if (_base != null)
+        mapped &= _base != null;
+        if (mapped)
             Prepare(offset, destination.Length);
         if (!Errors.Intersects(offset, destination.Length))
         {
-            if (_base != null && !_preadOnly.Intersects(offset, destination.Length))
+            if (mapped && !_preadOnly.Intersects(offset, destination.Length))
             {
                 new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
                 return true;
@@ -211,42 +222,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
         for (long at = offset; at < end;)
         {
             long next = Math.Min(end, (at & ~(long)(FilePage - 1)) + FilePage);
-            var part = destination.Slice((int)(at - offset), (int)(next - at));
-            if (!ReadPage(at, part))
-                whole = false;
-            at = next;
-        }
-        return whole;
-    }
-
-    /// <summary>
-    /// As <see cref="ReadOrZero"/>, but with pread, not through the mapping: for long runs of page data read once by
-    /// several threads, which then cost no page-table work (faulting a window in, dropping it after) and do not contend
-    /// for the process's memory map. On procfs (<see cref="OnProcfs"/>) the mapping serves them as ReadOrZero does.
-    /// </summary>
-    public bool ReadDirect(long offset, Span<byte> destination)
-    {
-        if (OnProcfs && _base != null)
-            return ReadOrZero(offset, destination);
-        CheckBounds(offset, destination.Length);
-        if (!Errors.Intersects(offset, destination.Length))
-        {
-            try
-            {
-                PRead(offset, destination);
-                return true;
-            }
-            catch (IOException)
-            {
-                // Find the bad pages one by one below.
-            }
-        }
-        bool whole = true;
-        long end = offset + destination.Length;
-        for (long at = offset; at < end;)
-        {
-            long next = Math.Min(end, (at & ~(long)(FilePage - 1)) + FilePage);
-            if (!ReadPage(at, destination.Slice((int)(at - offset), (int)(next - at)), mapped: false))
+            if (!ReadPage(at, destination.Slice((int)(at - offset), (int)(next - at)), mapped))
                 whole = false;
             at = next;
         }
@@ -255,7 +231,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
 
     /// <summary>Reads part of one file page (zeros, and false, when the page is lost); mapped: through the mapping when
     /// there is one and the page is safe to touch there.</summary>
-    private bool ReadPage(long at, Span<byte> part, bool mapped = true)
+    private bool ReadPage(long at, Span<byte> part, bool mapped)
     {
         if (Errors.Intersects(at, part.Length))
         {
