@@ -800,10 +800,14 @@ def cmd_run(a):
         w("")
         w("| threads | bound s (coresift's LZO) | bound s (liblzo2) | coresift -l -d 0 s | coresift / bound | makedumpfile -l -d 0 s | makedumpfile / bound (liblzo2) |")
         w("|---:|---:|---:|---:|---:|---:|---:|")
+        def bound(read_s, codec_speed, th):
+            """One read pass plus LZO on every non-zero page at codec_speed (MB/s, one thread), over th threads."""
+            return read_s + nonzero_bytes / (codec_speed[0] * 1e6 * th) if codec_speed else None
+
         along = {}
         for th in threads:
-            b_cs = read_wall + nonzero_bytes / (cs_codec[0] * 1e6 * th) if cs_codec else None
-            b_nat = read_wall + nonzero_bytes / (native[0] * 1e6 * th) if native else None
+            b_cs = bound(read_wall, cs_codec, th)
+            b_nat = bound(read_wall, native, th)
             row = cells.get(("-l -d 0", th))
             cs_w = row["coresift"].med("wall") if row and row["coresift"].ok else None
             md_w = row["makedumpfile"].med("wall") if row and row["makedumpfile"].ok else None
@@ -826,7 +830,7 @@ def cmd_run(a):
             w("| threads | read passes | read s (median) | bound s (coresift's LZO) | coresift -l -d 0 s | coresift / bound |")
             w("|---:|---:|---:|---:|---:|---:|")
             for th, (rd, n, cs_w) in along.items():
-                b = rd + nonzero_bytes / (cs_codec[0] * 1e6 * th)
+                b = bound(rd, cs_codec, th)
                 w(f"| {th} | {n} | {rd:.2f} | {fmt_s(b)} | {fmt_s(cs_w)} | {ratio(cs_w, b)} |")
     else:
         w("- TODO: no LZO speed (tests/bench/CodecBench did not run, see tests/bench/work/codecbench*.{log,err}); "

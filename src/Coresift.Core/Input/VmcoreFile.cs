@@ -302,7 +302,7 @@ public sealed unsafe class VmcoreFile : IFileSource, IDisposable
 
     /// <summary>Makes sure every 64 KiB unit that [offset, offset + length) touches was populated or scanned for bad pages
     /// (one population for the whole range when none of it was).</summary>
-    public void Prepare(long offset, long length)
+    private void Prepare(long offset, long length)
     {
         if (_base == null || offset < 0 || length <= 0 || offset >= Length)
             return;

@@ -131,7 +131,7 @@ public sealed class KdumpWriter
         private const int Batch = 512;            // pages prepared in parallel before the writer takes them in order
         private const int StripesPerThread = 4;   // a batch is cut into this many stripes per thread (balance vs sequential reads)
         private BatchSlot[]? _slots;              // three batches: two packed by the workers while the third is appended
-        private HugePageBuffer? _arena;           // the slots' packed pages, unmapped by Finish
+        private HugePageBuffer? _arena;           // the slots' packed pages, unmapped once the workers stop (ReleaseSlots)
         private PackQueue<Worker>? _queue;        // the workers, started by the first parallel call, stopped by Finish
         private Worker? _helper;                  // this thread's codec and buffer when it packs too (two threads or more)
         private readonly Queue<BatchSlot> _inFlight = new();   // batches posted and not yet appended, oldest first
@@ -282,9 +282,7 @@ public sealed class KdumpWriter
                     i++;
                     continue;
                 }
-                int j = i + 1;
-                while (j < slot.Count && !slot.Skip[j] && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
-                    j++;
+                int j = RunEnd(slot, i, slot.Count);
                 if (j - i >= RunPages)
                     action(slot.Pfns[i] << _pageShift, (ulong)(j - i) << _pageShift);
                 i = j;
@@ -292,6 +290,16 @@ public sealed class KdumpWriter
         }
 
         private const int RunPages = 16;   // runs of consecutive pages this long are dropped from the input's mapping by one call
+
+        /// <summary>The end of the run of consecutive pfns, none of them written first already, that starts at item i of a
+        /// batch (at most up to item end).</summary>
+        private static int RunEnd(BatchSlot slot, int i, int end)
+        {
+            int j = i + 1;
+            while (j < end && !slot.Skip[j] && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
+                j++;
+            return j;
+        }
 
         /// <summary>Appends every batch still in flight, in order (before a sequential pass, and at the end).</summary>
         private void Drain()
@@ -428,9 +436,7 @@ public sealed class KdumpWriter
                     slot.Len[i++] = AlreadyWritten;
                     continue;
                 }
-                int j = i + 1, cap = Math.Min(to, i + RunBufferPages);
-                while (j < cap && !slot.Skip[j] && slot.Pfns[j] == slot.Pfns[j - 1] + 1)
-                    j++;
+                int j = RunEnd(slot, i, Math.Min(to, i + RunBufferPages));
                 if (_threads > 1 && !slot.Early && j - i >= DirectRunPages && _pages.TryReadDirect(slot.Pfns[i] << _pageShift, worker.Run.AsSpan(0, (j - i) * b)))
                 {
                     for (int k = i; k < j; k++)
