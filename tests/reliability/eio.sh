@@ -141,7 +141,8 @@ CASES=(
     "mem_map+data|$MEMMAP:16384 $DATA1:65536"
     "elf-notes|$NOTE_OFFSET:512"
 )
-OPTIONS=("-l -d 31" "-l -d 0" "-E -d 31" "--non-mmap -l -d 31")
+# -l -d 0 on 1 thread reads pages through the mapping, on 2 threads runs of pages with pread (the parallel writer).
+OPTIONS=("-l -d 31" "--num-threads 1 -l -d 0" "--num-threads 2 -l -d 0" "-E -d 31" "--non-mmap -l -d 31")
 
 # Builds the dm table for a list of offset:bytes ranges (errors), linear elsewhere.
 make_table() {
