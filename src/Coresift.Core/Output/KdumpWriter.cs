@@ -468,17 +468,18 @@ public sealed class KdumpWriter
         private const int RunBufferPages = 64;    // pages a worker reads with one read(2) at most (256 KiB of 4 KiB pages)
 
         /// <summary>Reads one page through the input's mapping and packs it into slot (as <see cref="PackPage"/>).</summary>
-        private int Pack(ulong pfn, Worker worker, Span<byte> slot)
+        private int Pack(ulong pfn, Worker worker, Span<byte> slot) => PackPage(MappedPage(pfn, worker.Scratch), worker.Codec, slot);
+
+        /// <summary>One page through the input's mapping, or read into scratch where the mapping cannot serve it (zeros
+        /// where the input has no bytes).</summary>
+        private ReadOnlySpan<byte> MappedPage(ulong pfn, byte[] scratch)
         {
-            int b = _w._layout.BlockSize;
             ulong paddr = pfn << _pageShift;
-            if (!_pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
-            {
-                if (!_pages.TryRead(paddr, worker.Scratch))
-                    Array.Clear(worker.Scratch);
-                page = worker.Scratch;
-            }
-            return PackPage(page, worker.Codec, slot);
+            if (_pages.TryGetSpan(paddr, scratch.Length, out ReadOnlySpan<byte> page))
+                return page;
+            if (!_pages.TryRead(paddr, scratch))
+                Array.Clear(scratch);
+            return scratch;
         }
 
         /// <summary>Packs one page into slot: -1 zero page, 0 raw (slot holds the page), else the compressed length.</summary>
@@ -500,17 +501,17 @@ public sealed class KdumpWriter
         }
 
         /// <summary>A worker's own codec, page buffer and run buffer.</summary>
-        private sealed class Worker(IPageCodec? codec, int pageSize)
+        private sealed class Worker(IPageCodec? codec, int pageSize, int runPages)
         {
             public IPageCodec? Codec { get; } = codec;
             public byte[] Scratch { get; } = new byte[pageSize];
-            public byte[] Run { get; } = new byte[RunBufferPages * pageSize];
+            public byte[] Run { get; } = new byte[runPages * pageSize];   // empty on one thread, which reads through the mapping
         }
 
         private readonly System.Collections.Concurrent.ConcurrentBag<Worker> _workers = new();
 
         /// <summary>A worker for a thread (pooled; each is used by one thread at a time).</summary>
-        private Worker Rent() => _workers.TryTake(out var w) ? w : new Worker(_newCodec?.Invoke(), _w._layout.BlockSize);
+        private Worker Rent() => _workers.TryTake(out var w) ? w : new Worker(_newCodec?.Invoke(), _w._layout.BlockSize, _threads > 1 ? RunBufferPages : 0);
 
         /// <summary>Gives a worker back to the pool.</summary>
         private void Return(Worker worker) => _workers.Add(worker);
@@ -667,7 +668,6 @@ public sealed class KdumpWriter
         /// <summary>The sequential loop over one cycle's pages, read through the input's mapping.</summary>
         private void WriteSequentialPages(Bitmap cycle, ulong startPfn, ulong endPfn)
         {
-            int b = _w._layout.BlockSize;
             ulong next = cycle.NextSet(Math.Max(startPfn, cycle.BasePfn));
             bool nextEarly = next < endPfn && WrittenEarly(next);
             for (ulong pfn = next; pfn < endPfn; pfn = next)
@@ -683,14 +683,7 @@ public sealed class KdumpWriter
                     Append(pfn, AlreadyWritten, default);
                     continue;
                 }
-                ulong paddr = pfn << _pageShift;
-                if (!_pages.TryGetSpan(paddr, b, out ReadOnlySpan<byte> page))
-                {
-                    if (!_pages.TryRead(paddr, _scratch))
-                        Array.Clear(_scratch);
-                    page = _scratch;
-                }
-                AppendPacked(pfn, page);
+                AppendPacked(pfn, MappedPage(pfn, _scratch));
             }
         }
 
